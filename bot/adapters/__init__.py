@@ -1,0 +1,1 @@
+"""Adapters: the SQL store and in-memory fakes, translating between storage and domain types."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2.x implementation of the storage interfaces."""

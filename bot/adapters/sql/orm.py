@@ -1,0 +1,116 @@
+"""Table definitions (SQLAlchemy 2.x declarative); Alembic migrations own the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base for civicbot tables."""
+
+
+class AgencyRow(Base):
+    __tablename__ = "agencies"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    short_zh: Mapped[str] = mapped_column(String(100))
+    short_en: Mapped[str] = mapped_column(String(100))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FaqEntryRow(Base):
+    __tablename__ = "faq_entries"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+    question_zh: Mapped[str] = mapped_column(Text)
+    question_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    variants: Mapped[list[FaqVariantRow]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="FaqVariantRow.position"
+    )
+    answers: Mapped[list[FaqAnswerRow]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="FaqAnswerRow.position"
+    )
+
+
+class FaqVariantRow(Base):
+    __tablename__ = "faq_variants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    entry: Mapped[FaqEntryRow] = relationship(back_populates="variants")
+
+
+class FaqAnswerRow(Base):
+    __tablename__ = "faq_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    agencies: Mapped[list[str]] = mapped_column(JSON)
+    zh: Mapped[str] = mapped_column(Text)
+    en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sources: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    entry: Mapped[FaqEntryRow] = relationship(back_populates="answers")
+
+
+class OutOfScopeRow(Base):
+    __tablename__ = "out_of_scope_examples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category: Mapped[str] = mapped_column(String(80), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+
+
+class KbSettingRow(Base):
+    """Whole-knowledge-base settings stored as JSON (the matcher's lexicon)."""
+
+    __tablename__ = "kb_settings"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class UnansweredRow(Base):
+    __tablename__ = "unanswered_questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    masked_text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TurnRow(Base):
+    __tablename__ = "conversation_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    session_key: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    masked_text: Mapped[str] = mapped_column(Text)
+    faq_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    topic: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    fallback: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "answer_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("conversation_turns.id"), nullable=True)
+    faq_id: Mapped[str] = mapped_column(String(100), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

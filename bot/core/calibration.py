@@ -1,0 +1,22 @@
+"""Load the matcher calibration fitted by `scripts/calibrate` (bundled JSON)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from bot.core.matcher import Calibration
+
+
+def load_calibration() -> Calibration:
+    """The bundled calibration, or neutral defaults when none has been fitted."""
+    path = resources.files("bot.core.resources").joinpath("calibration.json")
+    if not path.is_file():
+        return Calibration()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Calibration(
+        slope=float(data["slope"]),
+        intercept=float(data["intercept"]),
+        threshold=float(data["threshold"]),
+        low_band=float(data.get("low_band", 0.15)),
+    )

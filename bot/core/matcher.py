@@ -1,0 +1,182 @@
+"""Hybrid matcher: BM25-weighted term coverage plus rapidfuzz similarity, agency filter, calibrated confidence."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.core.index import OOS_PREFIX, Index
+from bot.core.normalize import normalize
+from bot.core.tokenize import Tokenizer
+from bot.domain.model import Agency
+
+# How many targets (entries or out-of-scope categories) are re-ranked with every feature.
+RERANK_TARGETS = 24
+RERANK_TEXTS = 48
+# Weights of the features in the raw score (they sum to 1, so the score is in [0, 1]):
+# entry coverage (query terms found in the entry's questions, or more weakly its answer), best
+# single-text coverage, that text's precision, and character-level fuzzy similarity.
+W_ENTRY, W_TEXT, W_PRECISION, W_FUZZY = 0.40, 0.25, 0.10, 0.25
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic map from raw score to confidence, and the fallback threshold, fitted offline."""
+
+    slope: float = 12.0
+    intercept: float = -6.0
+    threshold: float = 0.5
+    low_band: float = 0.15  # answers within this distance above the threshold are logged for review
+
+    def confidence(self, score: float) -> float:
+        """Calibrated probability that the answer is right."""
+        return 1.0 / (1.0 + math.exp(-(self.slope * score + self.intercept)))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A scored match target: an FAQ entry id, or an out-of-scope category."""
+
+    target: str
+    score: float
+    confidence: float
+    coverage: float
+    fuzzy: float
+
+    @property
+    def out_of_scope(self) -> bool:
+        """True when the target is an out-of-scope example category."""
+        return self.target.startswith(OOS_PREFIX)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Ranked candidates for one question, and the agency the question applies to."""
+
+    candidates: tuple[Candidate, ...]
+    agency: str | None
+    agency_from_question: bool
+    canonical_query: str
+
+
+class Matcher:
+    """Scores questions against an Index; stateless per query, safe to share between threads."""
+
+    def __init__(
+        self, index: Index, tokenizer: Tokenizer, agencies: tuple[Agency, ...], calibration: Calibration
+    ) -> None:
+        self.index = index
+        self.tokenizer = tokenizer
+        self.calibration = calibration
+        self._known_agencies = {a.code for a in agencies}
+        alias_to_code: dict[str, str] = {}
+        for agency in agencies:
+            for alias in (agency.short_zh, agency.name_zh, *agency.aliases):
+                form = tokenizer.canonicalize(normalize(alias))
+                if form:
+                    alias_to_code.setdefault(form, agency.code)
+        self._alias_to_code = alias_to_code
+        forms = sorted(alias_to_code, key=len, reverse=True)
+        self._alias_re = re.compile(
+            "|".join(rf"\b{re.escape(f)}\b" if f.isascii() else re.escape(f) for f in forms)
+        ) if forms else None
+        self._agency_masks: dict[str, np.ndarray] = {}
+        self._text_mass = self._compute_text_mass()
+
+    def _compute_text_mass(self) -> np.ndarray:
+        """Sum of idf-weighted term frequencies per text, for the precision feature."""
+        mass = np.zeros(self.index.size, dtype=np.float64)
+        for term, (ids, _w) in self.index.postings.items():
+            mass[ids] += self.index.idf[term] * (0.5 if term.startswith("b:") else 1.0)
+        return np.maximum(mass, 1e-9)
+
+    def _agency_mask(self, agency: str) -> np.ndarray:
+        """Targets that may answer for `agency`: entries with a block for it, and all OOS categories."""
+        mask = self._agency_masks.get(agency)
+        if mask is None:
+            mask = np.array(
+                [agency in agencies or self.index.is_oos[i] for i, agencies in enumerate(self.index.target_agencies)],
+                dtype=bool,
+            )
+            self._agency_masks[agency] = mask
+        return mask
+
+    def detect_agency(self, canonical: str) -> tuple[str | None, str]:
+        """Find an agency named in the question; return it and the question without the name."""
+        if self._alias_re is None:
+            return None, canonical
+        found = self._alias_re.search(canonical)
+        if not found:
+            return None, canonical
+        stripped = (canonical[: found.start()] + " " + canonical[found.end() :]).strip()
+        return self._alias_to_code[found.group(0)], re.sub(r"\s+", " ", stripped)
+
+    def match(self, text: str, agency: str | None = None, k: int = 5) -> MatchResult:
+        """Rank the knowledge base's targets for `text`; `agency` restricts answers to that agency."""
+        canonical = self.tokenizer.canonicalize(normalize(text))
+        named, query = self.detect_agency(canonical)
+        if named is not None:
+            agency = named
+        if agency is not None and agency not in self._known_agencies:
+            agency = None
+        q_terms = self.tokenizer.terms_of_canonical(query)
+        if not q_terms or self.index.size == 0:
+            return MatchResult((), agency, named is not None, query)
+
+        index = self.index
+        bm25 = np.zeros(index.size, dtype=np.float64)
+        matched = np.zeros(index.size, dtype=np.float64)
+        entry_cov = np.zeros(len(index.targets), dtype=np.float64)
+        q_mass = 0.0
+        e_mass = 0.0
+        for term, qw in q_terms.items():
+            idf = index.idf.get(term, index.max_idf)
+            q_mass += qw * idf
+            posting = index.postings.get(term)
+            if posting is not None:
+                ids, weights = posting
+                bm25[ids] += qw * weights
+                matched[ids] += qw * idf
+            t_idf = index.target_idf.get(term, index.max_target_idf)
+            e_mass += qw * t_idf
+            t_posting = index.target_postings.get(term)
+            if t_posting is not None:
+                t_ids, t_weights = t_posting
+                entry_cov[t_ids] += qw * t_idf * t_weights
+        entry_cov /= e_mass
+        if agency is not None:
+            allowed = self._agency_mask(agency)
+            entry_cov = np.where(allowed, entry_cov, -1.0)
+            bm25 = np.where(allowed[index.text_target], bm25, -1.0)
+        chosen = {int(t) for t in _top_indices(entry_cov, RERANK_TARGETS) if entry_cov[t] > 0}
+        chosen |= {int(index.text_target[d]) for d in _top_indices(bm25, RERANK_TEXTS) if bm25[d] > 0}
+        scored: list[tuple[int, float, float, float]] = []
+        for target in chosen:
+            docs = index.target_texts[target]
+            best_cov = best_prec = best_fuzzy = 0.0
+            for doc in docs:
+                cov = matched[doc] / q_mass
+                if cov > best_cov:
+                    best_cov = cov
+                    best_prec = min(1.0, matched[doc] / self._text_mass[doc])
+                best_fuzzy = max(best_fuzzy, fuzz.ratio(query, index.texts[doc].canonical) / 100.0)
+            ecov = max(0.0, float(entry_cov[target]))
+            score = W_ENTRY * ecov + W_TEXT * min(1.0, best_cov) + W_PRECISION * best_prec + W_FUZZY * best_fuzzy
+            scored.append((target, score, ecov, best_fuzzy))
+        scored.sort(key=lambda x: -x[1])
+        candidates = tuple(
+            Candidate(index.targets[t], s, self.calibration.confidence(s), cov, fz) for t, s, cov, fz in scored[:k]
+        )
+        return MatchResult(candidates, agency, named is not None, query)
+
+
+def _top_indices(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first."""
+    if values.size <= k:
+        return np.argsort(-values)
+    part = np.argpartition(-values, k)[:k]
+    return part[np.argsort(-values[part])]

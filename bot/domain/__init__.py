@@ -1,0 +1,1 @@
+"""Domain types: what the knowledge base holds and what an answer carries out."""

@@ -1,0 +1,1 @@
+"""Entry points: the command-line interface (and, later, web and chat channels)."""

@@ -1,0 +1,1 @@
+"""Services: use cases over the core, with storage and content sources injected."""

@@ -1,0 +1,37 @@
+"""`faq validate` and `faq load`: check the YAML knowledge base and sync it into the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.domain.records import SyncReport
+from bot.services.kb_files import load_kb
+from bot.services.ports import UnitOfWork
+from bot.services.validate import validate_kb
+
+
+class InvalidKnowledgeBase(ValueError):
+    """The folder's content fails validation; `problems` lists why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
+        self.problems = problems
+
+
+def check_folder(faq_dir: Path) -> list[str]:
+    """Every validation problem of the folder (empty when it may go live)."""
+    report = load_kb(faq_dir)
+    return report.problems + validate_kb(report.kb, report.entry_files)
+
+
+def load_folder_into_store(faq_dir: Path, uow_factory: Callable[[], UnitOfWork]) -> SyncReport:
+    """Validate the folder and make the store equal to it, in one transaction."""
+    report = load_kb(faq_dir)
+    problems = report.problems + validate_kb(report.kb, report.entry_files)
+    if problems:
+        raise InvalidKnowledgeBase(problems)
+    with uow_factory() as uow:
+        sync = uow.knowledge.sync(report.kb)
+        uow.commit()
+    return sync
