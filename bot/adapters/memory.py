@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Generic, TypeVar
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from bot.domain.model import KnowledgeBase
 from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion

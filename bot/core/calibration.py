@@ -15,7 +15,8 @@ def load_calibration() -> Calibration:
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
     return Calibration(
-        slope=float(data["slope"]),
+        weights=tuple(float(w) for w in data["weights"]),  # type: ignore[arg-type]
+        coefficients=tuple(float(c) for c in data["coefficients"]),
         intercept=float(data["intercept"]),
         threshold=float(data["threshold"]),
         low_band=float(data.get("low_band", 0.15)),

@@ -1,14 +1,14 @@
-"""An in-memory lexical index over every question text of the knowledge base (BM25 weights)."""
+"""An in-memory lexical index over every question text of the knowledge base, in compact CSR arrays."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from array import array
 
 import numpy as np
 
 from bot.core.normalize import normalize
-from bot.core.tokenize import Tokenizer
+from bot.core.tokenize import BIGRAM_WEIGHT, Tokenizer
 from bot.domain.model import KnowledgeBase
 
 BM25_K1 = 1.2
@@ -18,42 +18,71 @@ ANSWER_WEIGHT = 0.6
 OOS_PREFIX = "__oos__:"
 
 
-@dataclass(frozen=True)
-class IndexedText:
-    """One searchable text (canonical question, variant or out-of-scope example)."""
+class Postings:
+    """Term id -> (row ids, weights) in compressed sparse rows."""
 
-    target: int  # index into Index.targets
-    canonical: str  # normalised + canonicalised text, for fuzzy comparison
+    def __init__(self, term_ids: np.ndarray, rows: np.ndarray, weights: np.ndarray, n_terms: int) -> None:
+        order = np.argsort(term_ids, kind="stable")
+        self.rows = rows[order].astype(np.int32)
+        self.weights = weights[order].astype(np.float32)
+        counts = np.bincount(term_ids, minlength=n_terms)
+        self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+    def get(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows containing the term and their weights."""
+        start, end = self.indptr[term_id], self.indptr[term_id + 1]
+        return self.rows[start:end], self.weights[start:end]
+
+    def frequency(self) -> np.ndarray:
+        """How many rows contain each term."""
+        return np.diff(self.indptr)
 
 
 class Index:
-    """Inverted index: term -> (text ids, BM25 weights); texts pool into targets (entries or OOS)."""
+    """Texts (questions, variants, OOS examples) pool into targets (entries or out-of-scope categories).
+
+    Two levels of postings: per text (BM25 weights) and per target (1.0 for terms of the target's
+    questions, ANSWER_WEIGHT for terms only in its answer).
+    """
 
     def __init__(
         self,
         targets: list[str],
-        texts: list[IndexedText],
-        postings: dict[str, tuple[np.ndarray, np.ndarray]],
-        idf: dict[str, float],
         target_agencies: list[frozenset[str]],
-        target_texts: list[list[int]],
-        target_postings: dict[str, tuple[np.ndarray, np.ndarray]],
-        target_idf: dict[str, float],
+        texts: list[str],
+        text_target: np.ndarray,
+        vocab: dict[str, int],
+        text_postings: Postings,
+        text_idf: np.ndarray,
+        target_postings: Postings,
+        target_idf: np.ndarray,
     ) -> None:
         self.targets = targets
-        self.texts = texts
-        self.postings = postings
-        self.idf = idf
-        self.max_idf = max(idf.values(), default=1.0)
         self.target_agencies = target_agencies
-        self.target_texts = target_texts
-        self.text_target = np.array([t.target for t in texts], dtype=np.int32)
-        self.is_oos = np.array([t.startswith(OOS_PREFIX) for t in targets], dtype=bool)
-        # Entry-level evidence: term -> (target ids, 1.0 where the term is in the entry's questions,
-        # ANSWER_WEIGHT where only its answer has it). IDF over targets, not texts.
+        self.texts = texts
+        self.text_target = text_target
+        self.vocab = vocab
+        self.text_postings = text_postings
+        self.text_idf = text_idf
         self.target_postings = target_postings
         self.target_idf = target_idf
-        self.max_target_idf = max(target_idf.values(), default=1.0)
+        self.max_text_idf = float(text_idf.max()) if text_idf.size else 1.0
+        self.max_target_idf = float(target_idf.max()) if target_idf.size else 1.0
+        self.is_oos = np.array([t.startswith(OOS_PREFIX) for t in targets], dtype=bool)
+        order = np.argsort(text_target, kind="stable")
+        bounds = np.searchsorted(text_target[order], np.arange(len(targets) + 1))
+        self.target_texts = [order[bounds[i] : bounds[i + 1]] for i in range(len(targets))]
+        bigram = np.array([t.startswith("b:") for t in vocab], dtype=bool) if vocab else np.zeros(0, dtype=bool)
+        term_weight = np.where(bigram, BIGRAM_WEIGHT, 1.0) * text_idf if vocab else np.zeros(0)
+        term_of_posting = np.repeat(np.arange(len(vocab)), text_postings.frequency())
+        self.text_mass = np.maximum(
+            np.bincount(text_postings.rows, weights=term_weight[term_of_posting], minlength=len(texts)), 1e-9
+        )
+        # Terms that occur in at least one in-scope entry (the rest are "unknown" to the content).
+        in_scope_rows = ~self.is_oos[target_postings.rows] if target_postings.rows.size else np.zeros(0, dtype=bool)
+        term_of_target_posting = np.repeat(np.arange(len(vocab)), target_postings.frequency())
+        self.in_scope_term = np.zeros(len(vocab), dtype=bool)
+        self.in_scope_term[term_of_target_posting[in_scope_rows]] = True
 
     @property
     def size(self) -> int:
@@ -65,71 +94,80 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
     """Index the published entries' questions and variants, plus the out-of-scope examples."""
     targets: list[str] = []
     target_agencies: list[frozenset[str]] = []
-    raw: list[tuple[int, str]] = []
-    answer_terms: dict[int, set[str]] = {}
+    vocab: dict[str, int] = {}
+    texts: list[str] = []
+    text_target = array("i")
+    t_term, t_row, t_tf = array("i"), array("i"), array("f")
+    lengths = array("f")
+    g_term, g_row, g_w = array("i"), array("i"), array("f")
+
+    def add_texts(tid: int, raw_texts: list[str], answer: str) -> None:
+        seen: set[str] = set()
+        question_terms: set[int] = set()
+        for raw in raw_texts:
+            canonical = tokenizer.canonicalize(normalize(raw))
+            if not canonical or canonical in seen:
+                continue
+            terms = tokenizer.terms_of_canonical(canonical)
+            if not terms:
+                continue
+            seen.add(canonical)
+            doc = len(texts)
+            texts.append(canonical)
+            text_target.append(tid)
+            lengths.append(sum(terms.values()))
+            for term, tf in terms.items():
+                term_id = vocab.setdefault(term, len(vocab))
+                t_term.append(term_id)
+                t_row.append(doc)
+                t_tf.append(tf)
+                question_terms.add(term_id)
+        answer_terms = {vocab.setdefault(t, len(vocab)) for t in tokenizer.terms(answer)} if answer else set()
+        for term_id in question_terms | answer_terms:
+            g_term.append(term_id)
+            g_row.append(tid)
+            g_w.append(1.0 if term_id in question_terms else ANSWER_WEIGHT)
+
     for entry in kb.published():
         tid = len(targets)
         targets.append(entry.id)
         target_agencies.append(frozenset(entry.agencies))
-        answer_text = " ".join(f"{b.zh} {b.en or ''}" for b in entry.answers)
-        answer_terms[tid] = set(tokenizer.terms(answer_text))
-        for text in (entry.question_zh, entry.question_en or "", *entry.variants):
-            if text:
-                raw.append((tid, text))
+        answer = " ".join(f"{b.zh} {b.en or ''}" for b in entry.answers)
+        add_texts(tid, [entry.question_zh, entry.question_en or "", *entry.variants], answer)
     for cat in kb.out_of_scope:
         tid = len(targets)
         targets.append(OOS_PREFIX + cat.category)
         target_agencies.append(frozenset())
-        raw.extend((tid, ex) for ex in cat.examples)
+        add_texts(tid, list(cat.examples), "")
 
-    texts: list[IndexedText] = []
-    term_lists: list[dict[str, float]] = []
-    seen: set[tuple[int, str]] = set()
-    for tid, text in raw:
-        canonical = tokenizer.canonicalize(normalize(text))
-        if not canonical or (tid, canonical) in seen:
-            continue
-        seen.add((tid, canonical))
-        terms = tokenizer.terms_of_canonical(canonical)
-        if not terms:
-            continue
-        texts.append(IndexedText(tid, canonical))
-        term_lists.append(terms)
+    n_terms = len(vocab)
+    term_ids = np.frombuffer(t_term, dtype=np.int32) if t_term else np.zeros(0, dtype=np.int32)
+    rows = np.frombuffer(t_row, dtype=np.int32) if t_row else np.zeros(0, dtype=np.int32)
+    tfs = np.frombuffer(t_tf, dtype=np.float32).astype(np.float64) if t_tf else np.zeros(0)
+    doc_len = np.frombuffer(lengths, dtype=np.float32).astype(np.float64) if lengths else np.zeros(0)
+    n_texts = len(texts)
+    df = np.bincount(term_ids, minlength=n_terms).astype(np.float64)
+    text_idf = np.log1p((n_texts - df + 0.5) / (df + 0.5))
+    avgdl = float(doc_len.mean()) if n_texts else 1.0
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * doc_len[rows] / avgdl) if n_texts else np.zeros(0)
+    bm25 = text_idf[term_ids] * tfs * (BM25_K1 + 1) / (tfs + norm) if n_texts else np.zeros(0)
+    text_postings = Postings(term_ids, rows, bm25, n_terms)
 
-    n = len(texts)
-    lengths = np.array([sum(t.values()) for t in term_lists], dtype=np.float64) if n else np.zeros(0)
-    avgdl = float(lengths.mean()) if n else 1.0
-    df: dict[str, int] = {}
-    for terms in term_lists:
-        for term in terms:
-            df[term] = df.get(term, 0) + 1
-    idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    ids: dict[str, list[int]] = {}
-    weights: dict[str, list[float]] = {}
-    for doc, terms in enumerate(term_lists):
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[doc] / avgdl)
-        for term, tf in terms.items():
-            ids.setdefault(term, []).append(doc)
-            weights.setdefault(term, []).append(idf[term] * tf * (BM25_K1 + 1) / (tf + norm))
-    postings = {
-        t: (np.array(ids[t], dtype=np.int32), np.array(weights[t], dtype=np.float64)) for t in ids
-    }
-    target_texts: list[list[int]] = [[] for _ in targets]
-    for doc, text in enumerate(texts):
-        target_texts[text.target].append(doc)
-    question_terms: list[set[str]] = [set() for _ in targets]
-    for doc, text in enumerate(texts):
-        question_terms[text.target].update(term_lists[doc])
-    t_ids: dict[str, list[int]] = {}
-    t_weights: dict[str, list[float]] = {}
-    for tid in range(len(targets)):
-        q_terms = question_terms[tid]
-        for term in q_terms | answer_terms.get(tid, set()):
-            t_ids.setdefault(term, []).append(tid)
-            t_weights.setdefault(term, []).append(1.0 if term in q_terms else ANSWER_WEIGHT)
-    n_t = max(len(targets), 1)
-    target_idf = {t: math.log(1.0 + (n_t - len(v) + 0.5) / (len(v) + 0.5)) for t, v in t_ids.items()}
-    target_postings = {
-        t: (np.array(t_ids[t], dtype=np.int32), np.array(t_weights[t], dtype=np.float64)) for t in t_ids
-    }
-    return Index(targets, texts, postings, idf, target_agencies, target_texts, target_postings, target_idf)
+    g_terms = np.frombuffer(g_term, dtype=np.int32) if g_term else np.zeros(0, dtype=np.int32)
+    g_rows = np.frombuffer(g_row, dtype=np.int32) if g_row else np.zeros(0, dtype=np.int32)
+    g_weights = np.frombuffer(g_w, dtype=np.float32) if g_w else np.zeros(0, dtype=np.float32)
+    n_targets = max(len(targets), 1)
+    g_df = np.bincount(g_terms, minlength=n_terms).astype(np.float64)
+    target_idf = np.array([math.log1p((n_targets - d + 0.5) / (d + 0.5)) for d in g_df]) if n_terms else np.zeros(0)
+    target_postings = Postings(g_terms, g_rows, g_weights, n_terms)
+    return Index(
+        targets,
+        target_agencies,
+        texts,
+        np.frombuffer(text_target, dtype=np.int32).copy() if text_target else np.zeros(0, dtype=np.int32),
+        vocab,
+        text_postings,
+        text_idf,
+        target_postings,
+        target_idf,
+    )

@@ -17,24 +17,28 @@ from bot.domain.model import Agency
 # How many targets (entries or out-of-scope categories) are re-ranked with every feature.
 RERANK_TARGETS = 24
 RERANK_TEXTS = 48
-# Weights of the features in the raw score (they sum to 1, so the score is in [0, 1]):
-# entry coverage (query terms found in the entry's questions, or more weakly its answer), best
+# The raw score weighs (Calibration.weights, summing to 1 so the score is in [0, 1]): entry
+# coverage (query terms found in the entry's questions, or more weakly its answer), best
 # single-text coverage, that text's precision, and character-level fuzzy similarity.
-W_ENTRY, W_TEXT, W_PRECISION, W_FUZZY = 0.40, 0.25, 0.10, 0.25
+
+
+FEATURES = ("score", "entry_coverage", "fuzzy", "margin", "oos_gap", "oov")
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic map from raw score to confidence, and the fallback threshold, fitted offline."""
+    """Ranking weights, the logistic confidence model and the fallback threshold, fitted by scripts/calibrate."""
 
-    slope: float = 12.0
+    weights: tuple[float, float, float, float] = (0.40, 0.25, 0.10, 0.25)  # entry, text, precision, fuzzy
+    coefficients: tuple[float, ...] = (12.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # one per FEATURES name
     intercept: float = -6.0
     threshold: float = 0.5
     low_band: float = 0.15  # answers within this distance above the threshold are logged for review
 
-    def confidence(self, score: float) -> float:
-        """Calibrated probability that the answer is right."""
-        return 1.0 / (1.0 + math.exp(-(self.slope * score + self.intercept)))
+    def confidence(self, features: tuple[float, ...]) -> float:
+        """Calibrated probability that a candidate is the right answer."""
+        z = self.intercept + sum(c * f for c, f in zip(self.coefficients, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Candidate:
     confidence: float
     coverage: float
     fuzzy: float
+    features: tuple[float, ...] = ()
 
     @property
     def out_of_scope(self) -> bool:
@@ -61,6 +66,7 @@ class MatchResult:
     agency: str | None
     agency_from_question: bool
     canonical_query: str
+    oov: float = 1.0  # share of the query's weight in words the in-scope content never uses
 
 
 class Matcher:
@@ -81,18 +87,12 @@ class Matcher:
                     alias_to_code.setdefault(form, agency.code)
         self._alias_to_code = alias_to_code
         forms = sorted(alias_to_code, key=len, reverse=True)
-        self._alias_re = re.compile(
-            "|".join(rf"\b{re.escape(f)}\b" if f.isascii() else re.escape(f) for f in forms)
-        ) if forms else None
+        self._alias_re = (
+            re.compile("|".join(rf"\b{re.escape(f)}\b" if f.isascii() else re.escape(f) for f in forms))
+            if forms
+            else None
+        )
         self._agency_masks: dict[str, np.ndarray] = {}
-        self._text_mass = self._compute_text_mass()
-
-    def _compute_text_mass(self) -> np.ndarray:
-        """Sum of idf-weighted term frequencies per text, for the precision feature."""
-        mass = np.zeros(self.index.size, dtype=np.float64)
-        for term, (ids, _w) in self.index.postings.items():
-            mass[ids] += self.index.idf[term] * (0.5 if term.startswith("b:") else 1.0)
-        return np.maximum(mass, 1e-9)
 
     def _agency_mask(self, agency: str) -> np.ndarray:
         """Targets that may answer for `agency`: entries with a block for it, and all OOS categories."""
@@ -131,23 +131,28 @@ class Matcher:
         bm25 = np.zeros(index.size, dtype=np.float64)
         matched = np.zeros(index.size, dtype=np.float64)
         entry_cov = np.zeros(len(index.targets), dtype=np.float64)
-        q_mass = 0.0
-        e_mass = 0.0
+        q_mass = e_mass = unknown_mass = 0.0
         for term, qw in q_terms.items():
-            idf = index.idf.get(term, index.max_idf)
+            term_id = index.vocab.get(term)
+            if term_id is None:
+                q_mass += qw * index.max_text_idf
+                e_mass += qw * index.max_target_idf
+                unknown_mass += qw * index.max_target_idf
+                continue
+            idf = float(index.text_idf[term_id])
             q_mass += qw * idf
-            posting = index.postings.get(term)
-            if posting is not None:
-                ids, weights = posting
-                bm25[ids] += qw * weights
-                matched[ids] += qw * idf
-            t_idf = index.target_idf.get(term, index.max_target_idf)
+            ids, weights = index.text_postings.get(term_id)
+            bm25[ids] += qw * weights
+            matched[ids] += qw * idf
+            t_idf = float(index.target_idf[term_id])
             e_mass += qw * t_idf
-            t_posting = index.target_postings.get(term)
-            if t_posting is not None:
-                t_ids, t_weights = t_posting
-                entry_cov[t_ids] += qw * t_idf * t_weights
+            if not index.in_scope_term[term_id]:
+                unknown_mass += qw * t_idf
+            t_ids, t_weights = index.target_postings.get(term_id)
+            entry_cov[t_ids] += qw * t_idf * t_weights
         entry_cov /= e_mass
+        oov = unknown_mass / e_mass
+        w_entry, w_text, w_precision, w_fuzzy = self.calibration.weights
         if agency is not None:
             allowed = self._agency_mask(agency)
             entry_cov = np.where(allowed, entry_cov, -1.0)
@@ -162,16 +167,20 @@ class Matcher:
                 cov = matched[doc] / q_mass
                 if cov > best_cov:
                     best_cov = cov
-                    best_prec = min(1.0, matched[doc] / self._text_mass[doc])
-                best_fuzzy = max(best_fuzzy, fuzz.ratio(query, index.texts[doc].canonical) / 100.0)
+                    best_prec = min(1.0, matched[doc] / index.text_mass[doc])
+                best_fuzzy = max(best_fuzzy, fuzz.ratio(query, index.texts[doc]) / 100.0)
             ecov = max(0.0, float(entry_cov[target]))
-            score = W_ENTRY * ecov + W_TEXT * min(1.0, best_cov) + W_PRECISION * best_prec + W_FUZZY * best_fuzzy
+            score = w_entry * ecov + w_text * min(1.0, best_cov) + w_precision * best_prec + w_fuzzy * best_fuzzy
             scored.append((target, score, ecov, best_fuzzy))
         scored.sort(key=lambda x: -x[1])
-        candidates = tuple(
-            Candidate(index.targets[t], s, self.calibration.confidence(s), cov, fz) for t, s, cov, fz in scored[:k]
-        )
-        return MatchResult(candidates, agency, named is not None, query)
+        in_scope = [x[1] for x in scored if not index.is_oos[x[0]]][:2]
+        best_oos = next((x[1] for x in scored if index.is_oos[x[0]]), 0.0)
+        candidates = []
+        for t, s, cov, fz in scored[:k]:
+            rival = in_scope[1] if len(in_scope) > 1 and s >= in_scope[0] else (in_scope[0] if in_scope else 0.0)
+            features = (s, cov, fz, s - rival, best_oos - s, oov)
+            candidates.append(Candidate(index.targets[t], s, self.calibration.confidence(features), cov, fz, features))
+        return MatchResult(tuple(candidates), agency, named is not None, query, oov)
 
 
 def _top_indices(values: np.ndarray, k: int) -> np.ndarray:

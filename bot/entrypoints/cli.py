@@ -50,7 +50,11 @@ def render(result: AnswerResult) -> str:
     lines.append(result.answer or "")
     for source in result.sources:
         label = "Source" if en else "資料來源"
-        lines.append(f"{label}：{source.document}，{source.section}" if not en else f"{label}: {source.document}, {source.section}")
+        lines.append(
+            f"{label}：{source.document}，{source.section}"
+            if not en
+            else f"{label}: {source.document}, {source.section}"
+        )
     lines.append(f"({'confidence' if en else '信心'} {result.score:.2f} · {result.faq_id})")
     if result.alternatives:
         lines.append("Related questions:" if en else "相關問題：")
@@ -158,9 +162,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_faq(args: argparse.Namespace) -> int:
-    from bot.services.kb_sync import InvalidKnowledgeBase, check_folder, load_folder_into_store
-
     from bot.config import Settings
+    from bot.services.kb_sync import InvalidKnowledgeBase, check_folder, load_folder_into_store
 
     settings = Settings()
     folder = Path(args.dir) if getattr(args, "dir", None) else settings.faq_dir
@@ -176,8 +179,8 @@ def cmd_faq(args: argparse.Namespace) -> int:
         print(f"OK: {len(load_kb(folder).kb.entries)} entries valid")
         return 0
     if args.faq_command == "load":
-        from bot.bootstrap import sql_uow_factory
         from bot.adapters.sql import migrate
+        from bot.bootstrap import sql_uow_factory
 
         engine, uow_factory = sql_uow_factory(settings)
         if settings.embedded:
@@ -208,7 +211,7 @@ def cmd_faq(args: argparse.Namespace) -> int:
         for code in entry.agencies:
             agencies[code] = agencies.get(code, 0) + 1
     variants = sum(len(e.variants) for e in kb.entries)
-    stats = {
+    stats: dict[str, Any] = {
         "entries": len(kb.entries),
         "variants": variants,
         "topics": dict(sorted(topics.items())),
@@ -218,7 +221,9 @@ def cmd_faq(args: argparse.Namespace) -> int:
     if args.json:
         _out(stats)
     else:
-        print(f"entries {stats['entries']}, variants {variants}, out-of-scope examples {stats['out_of_scope_examples']}")
+        print(
+            f"entries {stats['entries']}, variants {variants}, out-of-scope examples {stats['out_of_scope_examples']}"
+        )
         print("by topic:  " + ", ".join(f"{k} {v}" for k, v in stats["topics"].items()))
         print("by agency: " + ", ".join(f"{k} {v}" for k, v in stats["agencies"].items()))
     return 0
@@ -243,7 +248,8 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
             _out(obj)
         else:
             top = ", ".join(f"{c['faq_id']} {c['score']:.2f}" for c in q.candidates[:3])
-            print(f"#{q.id} {q.created_at:%Y-%m-%d %H:%M} [{q.channel}/{q.agency or '-'}] {q.reason}: {q.masked_text}  ({top})")
+            where = f"[{q.channel}/{q.agency or '-'}]"
+            print(f"#{q.id} {q.created_at:%Y-%m-%d %H:%M} {where} {q.reason}: {q.masked_text}  ({top})")
     if not rows and not args.json:
         print("(no unanswered questions)")
     return 0
@@ -298,7 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     faq = sub.add_parser("faq", help="knowledge-base content")
     faq_sub = faq.add_subparsers(dest="faq_command", required=True)
-    for name, text in (("validate", "check the YAML files"), ("load", "sync files into the database"), ("stats", "counts")):
+    for name, text in (
+        ("validate", "check the YAML files"),
+        ("load", "sync files into the database"),
+        ("stats", "counts"),
+    ):
         sp = faq_sub.add_parser(name, help=text)
         sp.add_argument("dir", nargs="?", help="knowledge-base folder (default: the bundled faq/)")
         sp.add_argument("--json", action="store_true")

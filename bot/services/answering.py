@@ -155,7 +155,9 @@ class AnswerService:
         else:
             # Answers differ by agency and none was named: give each agency's answer separately.
             lead = (
-                "This differs by agency; here is each agency's answer:" if language == "en" else "各機關的做法不同，以下分別說明："
+                "This differs by agency; here is each agency's answer:"
+                if language == "en"
+                else "各機關的做法不同，以下分別說明："
             )
             answer = "\n\n".join([lead, *(f"【{a.agency_name}】{a.answer}" for a in per_agency)])
             chosen_agency = None
@@ -208,9 +210,7 @@ class AnswerService:
                         channel=channel,
                         agency=result.agency,
                         reason=result.reason or "",
-                        candidates=tuple(
-                            {"faq_id": c.target, "score": round(c.confidence, 4)} for c in candidates[:5]
-                        ),
+                        candidates=tuple({"faq_id": c.target, "score": round(c.confidence, 4)} for c in candidates[:5]),
                         created_at=now,
                     )
                 )

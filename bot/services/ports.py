@@ -56,10 +56,17 @@ class FeedbackRepository(Protocol):
 class UnitOfWork(Protocol):
     """A transaction over all repositories; rolls back unless `commit()` was called."""
 
-    knowledge: KnowledgeRepository
-    unanswered: UnansweredRepository
-    turns: TurnRepository
-    feedback: FeedbackRepository
+    @property
+    def knowledge(self) -> KnowledgeRepository: ...
+
+    @property
+    def unanswered(self) -> UnansweredRepository: ...
+
+    @property
+    def turns(self) -> TurnRepository: ...
+
+    @property
+    def feedback(self) -> FeedbackRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

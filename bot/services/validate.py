@@ -61,7 +61,9 @@ def validate_kb(kb: KnowledgeBase, entry_files: dict[str, str] | None = None) ->
                 if not source.document or not source.section:
                     problems.append(f"{bwhere}: source needs both document and section")
                 elif source.document not in allowed:
-                    problems.append(f"{bwhere}: source document {source.document!r} is not one of its agencies' documents")
+                    problems.append(
+                        f"{bwhere}: source document {source.document!r} is not one of its agencies' documents"
+                    )
         own: set[str] = set()
         for text in (entry.question_zh, *entry.variants):
             key = normalize(text)

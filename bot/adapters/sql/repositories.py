@@ -102,7 +102,9 @@ class SqlKnowledgeRepository:
 
     def _sync_out_of_scope(self, kb: KnowledgeBase) -> None:
         wanted = [(c.category, c.note, ex) for c in kb.out_of_scope for ex in c.examples]
-        stored = [(r.category, r.note, r.text) for r in self.session.scalars(select(OutOfScopeRow).order_by(OutOfScopeRow.id))]
+        stored = [
+            (r.category, r.note, r.text) for r in self.session.scalars(select(OutOfScopeRow).order_by(OutOfScopeRow.id))
+        ]
         if stored != wanted:
             self.session.execute(delete(OutOfScopeRow))
             self.session.add_all(OutOfScopeRow(category=c, note=n, text=t) for c, n, t in wanted)

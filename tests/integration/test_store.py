@@ -1,0 +1,135 @@
+"""The SQL store on real SQLite and real PostgreSQL: migrations, idempotent FAQ sync, logs, rollback."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import inspect
+from sqlalchemy.orm import sessionmaker
+
+from bot.adapters.sql import migrate
+from bot.adapters.sql.uow import SqlUnitOfWork, make_engine
+from bot.bootstrap import bootstrap
+from bot.config import Settings
+from bot.domain.records import UnansweredQuestion
+from bot.services.kb_sync import load_folder_into_store
+from tests.conftest import FAQ_DIR
+
+
+@pytest.fixture()
+def uow_factory(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    yield lambda: SqlUnitOfWork(factory)
+    engine.dispose()
+
+
+def test_migrations_create_every_table(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "agencies",
+        "faq_entries",
+        "faq_variants",
+        "faq_answers",
+        "unanswered_questions",
+        "answer_feedback",
+        "conversation_turns",
+        "out_of_scope_examples",
+        "kb_settings",
+    } <= tables
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    engine.dispose()
+
+
+def test_faq_load_is_idempotent_and_reports_changes(uow_factory, kb, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = load_folder_into_store(FAQ_DIR, uow_factory)
+    assert len(first.added) == len(kb.entries) and not first.changed and not first.retired
+    second = load_folder_into_store(FAQ_DIR, uow_factory)
+    assert (second.added, second.changed, second.retired) == ([], [], [])
+    assert second.unchanged == len(kb.entries)
+
+    folder = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, folder)
+    path = folder / "payment.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    changed_id = data["entries"][0]["id"]
+    retired_id = data["entries"][1]["id"]
+    data["entries"][0]["variants"].append("刷卡繳案款可以嗎測試用")
+    del data["entries"][1]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    third = load_folder_into_store(folder, uow_factory)
+    assert third.changed == [changed_id]
+    assert third.retired == [retired_id]
+    with uow_factory() as uow:
+        stored = uow.knowledge.get()
+    assert stored.entry(retired_id).status == "retired"  # type: ignore[union-attr]
+    assert "刷卡繳案款可以嗎測試用" in stored.entry(changed_id).variants  # type: ignore[union-attr]
+
+
+def test_round_trip_preserves_content(uow_factory, kb) -> None:  # type: ignore[no-untyped-def]
+    load_folder_into_store(FAQ_DIR, uow_factory)
+    with uow_factory() as uow:
+        stored = uow.knowledge.get()
+    by_id = {e.id: e for e in stored.entries}
+    for entry in kb.entries:
+        assert by_id[entry.id] == entry
+    assert stored.lexicon == kb.lexicon
+    assert [c.examples for c in stored.out_of_scope] == [c.examples for c in kb.out_of_scope]
+
+
+def test_unit_of_work_rolls_back_unless_committed(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    q = UnansweredQuestion("測試問題", "cli", None, "low_confidence", (), dt.datetime.now(dt.UTC))
+    with uow_factory() as uow:
+        uow.unanswered.add(q)
+    with uow_factory() as uow:
+        assert uow.unanswered.list() == []
+        uow.unanswered.add(q)
+        uow.commit()
+    with uow_factory() as uow:
+        rows = uow.unanswered.list()
+    assert [r.masked_text for r in rows] == ["測試問題"]
+
+
+def test_answering_on_the_sql_store_logs_fallbacks(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    load_folder_into_store(FAQ_DIR, lambda: SqlUnitOfWork(sessionmaker(engine)))
+    app = bootstrap(settings)
+    answered = app.answers.ask("新竹分署可以刷卡嗎", channel="web")
+    fallback = app.answers.ask("護照要怎麼換？聯絡我 someone@example.com", channel="line")
+    assert not answered.fallback and fallback.fallback
+    with app.uow_factory() as uow:
+        rows = uow.unanswered.list()
+        turns = uow.turns.count()
+    assert turns == 2
+    assert rows[0].channel == "line" and "[email]" in rows[0].masked_text
+    assert "someone@example.com" not in rows[0].masked_text
+    assert rows[0].candidates and {"faq_id", "score"} <= set(rows[0].candidates[0])
+    engine.dispose()
+
+
+def test_non_embedded_database_must_be_migrated_first(database_url: str, tmp_path: Path) -> None:
+    from bot.bootstrap import SetupError
+
+    if database_url.startswith("sqlite"):
+        settings = Settings(database_url=database_url, data_dir=tmp_path)
+    else:
+        settings = Settings(database_url=database_url)
+    with pytest.raises(SetupError, match="civicbot db upgrade"):
+        bootstrap(settings)
+
+
+def test_embedded_default_sets_itself_up(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    app = bootstrap(Settings(data_dir=tmp_path))
+    assert (tmp_path / "civicbot.db").exists()
+    assert len(app.kb.published()) == len(kb.published())
+    assert dataclasses.asdict(app.kb.lexicon) == dataclasses.asdict(kb.lexicon)
