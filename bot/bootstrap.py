@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import sessionmaker
 
+from bot.adapters.index_cache import IndexCache
 from bot.config import Settings
 from bot.core.calibration import load_calibration
-from bot.core.index import build_index
+from bot.core.index import build_index, kb_fingerprint
 from bot.core.matcher import Calibration, Matcher
 from bot.core.tokenize import Tokenizer
 from bot.domain.model import KnowledgeBase
@@ -38,11 +39,21 @@ class App:
     engine: Engine | None = None
 
 
-def build_matcher(kb: KnowledgeBase, calibration: Calibration | None = None) -> Matcher:
-    """Tokenizer + index + matcher for a knowledge base (also used to rebuild after content changes)."""
+def build_matcher(
+    kb: KnowledgeBase, calibration: Calibration | None = None, cache: IndexCache | None = None
+) -> Matcher:
+    """Tokenizer + index + matcher for a knowledge base (also used to rebuild after content changes).
+
+    With a cache, an index built earlier for identical content is loaded instead of rebuilt.
+    """
     extra = [a for agency in kb.agencies for a in (agency.short_zh, *agency.aliases)]
     tokenizer = Tokenizer(kb.lexicon, extra_words=extra)
-    index = build_index(kb, tokenizer)
+    key = kb_fingerprint(kb) if cache is not None else ""
+    index = cache.load(key) if cache is not None else None
+    if index is None:
+        index = build_index(kb, tokenizer)
+        if cache is not None:
+            cache.save(key, index)
     return Matcher(index, tokenizer, kb.agencies, calibration or load_calibration())
 
 
@@ -59,15 +70,18 @@ def sql_uow_factory(settings: Settings) -> tuple[Engine, Callable[[], UnitOfWork
 
 def ensure_ready(settings: Settings, engine: Engine, uow_factory: Callable[[], UnitOfWork]) -> None:
     """Embedded default: create the schema and load the bundled FAQ on first use. Elsewhere: check only."""
-    from bot.adapters.sql import migrate
+    from bot.adapters.sql import SCHEMA_HEAD
 
-    if not inspect(engine).has_table("alembic_version") or migrate.current_revision(engine) is None:
+    revision = None
+    if inspect(engine).has_table("alembic_version"):
+        with engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if revision != SCHEMA_HEAD:
         if not settings.embedded:
-            raise SetupError("資料庫尚未建立結構 / database schema missing: run `civicbot db upgrade` first")
-        migrate.upgrade(engine)
-    elif migrate.current_revision(engine) != migrate.head_revision(engine):
-        if not settings.embedded:
-            raise SetupError("資料庫結構需要更新 / database schema is out of date: run `civicbot db upgrade`")
+            what = "尚未建立結構 / schema missing" if revision is None else "結構需要更新 / schema out of date"
+            raise SetupError(f"資料庫{what}: run `civicbot db upgrade`")
+        from bot.adapters.sql import migrate  # Alembic is imported only when there is work for it
+
         migrate.upgrade(engine)
     with uow_factory() as uow:
         empty = not uow.knowledge.get().entries
@@ -98,6 +112,7 @@ def bootstrap(
         ensure_ready(settings, engine, uow_factory)
     with uow_factory() as uow:
         kb = uow.knowledge.get()
-    matcher = build_matcher(kb, calibration)
+    cache = IndexCache(settings.data_dir / "index-cache") if settings.index_cache else None
+    matcher = build_matcher(kb, calibration, cache)
     answers = AnswerService(kb, matcher, uow_factory)
     return App(settings, uow_factory, kb, matcher, answers, engine)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     faq_dir: Path = default_faq_dir()
     env: str = "dev"
     log_level: str = "WARNING"
+    index_cache: bool = True  # keep built indexes in data_dir/index-cache for fast start-up
 
     @property
     def embedded(self) -> bool:

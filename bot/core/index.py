@@ -171,3 +171,74 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
         target_postings,
         target_idf,
     )
+
+
+INDEX_FORMAT = 1
+
+
+def kb_fingerprint(kb: KnowledgeBase) -> str:
+    """A key that changes whenever anything the index depends on changes (content, lexicon, format)."""
+    import hashlib
+    import json
+
+    from bot.domain.serialize import entry_to_dict
+
+    payload = {
+        "format": INDEX_FORMAT,
+        "entries": [entry_to_dict(e) for e in kb.published()],
+        "oos": [[c.category, list(c.examples)] for c in kb.out_of_scope],
+        "lexicon": [list(map(list, kb.lexicon.synonyms)), list(kb.lexicon.domain_words), list(kb.lexicon.stopwords)],
+        "agencies": [[a.code, a.short_zh, list(a.aliases)] for a in kb.agencies],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+
+
+def index_to_parts(index: Index) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Arrays and JSON-able metadata that fully describe an index (for the on-disk cache)."""
+    arrays = {
+        "text_target": index.text_target,
+        "text_idf": index.text_idf,
+        "target_idf": index.target_idf,
+        "tp_rows": index.text_postings.rows,
+        "tp_weights": index.text_postings.weights,
+        "tp_indptr": index.text_postings.indptr,
+        "gp_rows": index.target_postings.rows,
+        "gp_weights": index.target_postings.weights,
+        "gp_indptr": index.target_postings.indptr,
+    }
+    meta: dict[str, object] = {
+        "format": INDEX_FORMAT,
+        "targets": index.targets,
+        "target_agencies": [sorted(a) for a in index.target_agencies],
+        "texts": index.texts,
+        "vocab": list(index.vocab),
+    }
+    return arrays, meta
+
+
+def index_from_parts(arrays: dict[str, np.ndarray], meta: dict[str, object]) -> Index:
+    """Rebuild an Index from index_to_parts() output."""
+    vocab_list = list(meta["vocab"])  # type: ignore[call-overload]
+    text_postings = Postings.__new__(Postings)
+    text_postings.rows, text_postings.weights, text_postings.indptr = (
+        arrays["tp_rows"],
+        arrays["tp_weights"],
+        arrays["tp_indptr"],
+    )
+    target_postings = Postings.__new__(Postings)
+    target_postings.rows, target_postings.weights, target_postings.indptr = (
+        arrays["gp_rows"],
+        arrays["gp_weights"],
+        arrays["gp_indptr"],
+    )
+    return Index(
+        list(meta["targets"]),  # type: ignore[call-overload]
+        [frozenset(a) for a in meta["target_agencies"]],  # type: ignore[attr-defined]
+        list(meta["texts"]),  # type: ignore[call-overload]
+        arrays["text_target"],
+        {t: i for i, t in enumerate(vocab_list)},
+        text_postings,
+        arrays["text_idf"],
+        target_postings,
+        arrays["target_idf"],
+    )
