@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from bot.core.matcher import Calibration
+from bot.core.matcher import FEATURES, Calibration
+
+
+class CalibrationError(RuntimeError):
+    """The bundled calibration does not fit this matcher (refit with scripts/calibrate.py)."""
 
 
 def load_calibration() -> Calibration:
@@ -14,6 +18,11 @@ def load_calibration() -> Calibration:
     if not path.is_file():
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data.get("features", ())) != FEATURES or len(data["coefficients"]) != len(FEATURES):
+        raise CalibrationError(
+            f"calibration.json was fitted for features {data.get('features')}, the matcher uses {list(FEATURES)}:"
+            " run scripts/calibrate.py"
+        )
     return Calibration(
         weights=tuple(float(w) for w in data["weights"]),  # type: ignore[arg-type]
         coefficients=tuple(float(c) for c in data["coefficients"]),

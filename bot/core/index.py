@@ -101,6 +101,8 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
     lengths = array("f")
     g_term, g_row, g_w = array("i"), array("i"), array("f")
 
+    answer_cache: dict[str, set[int]] = {}  # identical answers (shared blocks) are tokenised once
+
     def add_texts(tid: int, raw_texts: list[str], answer: str) -> None:
         seen: set[str] = set()
         question_terms: set[int] = set()
@@ -122,7 +124,10 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
                 t_row.append(doc)
                 t_tf.append(tf)
                 question_terms.add(term_id)
-        answer_terms = {vocab.setdefault(t, len(vocab)) for t in tokenizer.terms(answer)} if answer else set()
+        answer_terms = answer_cache.get(answer) if answer else set()
+        if answer_terms is None:
+            answer_terms = {vocab.setdefault(t, len(vocab)) for t in tokenizer.terms(answer)}
+            answer_cache[answer] = answer_terms
         for term_id in question_terms | answer_terms:
             g_term.append(term_id)
             g_row.append(tid)

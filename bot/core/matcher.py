@@ -22,7 +22,7 @@ RERANK_TEXTS = 48
 # single-text coverage, that text's precision, and character-level fuzzy similarity.
 
 
-FEATURES = ("score", "entry_coverage", "fuzzy", "margin", "oos_gap", "oov")
+FEATURES = ("score", "entry_coverage", "fuzzy", "margin", "oos_gap", "oov", "query_terms")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Calibration:
     """Ranking weights, the logistic confidence model and the fallback threshold, fitted by scripts/calibrate."""
 
     weights: tuple[float, float, float, float] = (0.40, 0.25, 0.10, 0.25)  # entry, text, precision, fuzzy
-    coefficients: tuple[float, ...] = (12.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # one per FEATURES name
+    coefficients: tuple[float, ...] = (12.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # one per FEATURES name
     intercept: float = -6.0
     threshold: float = 0.5
     low_band: float = 0.15  # answers within this distance above the threshold are logged for review
@@ -152,6 +152,7 @@ class Matcher:
             entry_cov[t_ids] += qw * t_idf * t_weights
         entry_cov /= e_mass
         oov = unknown_mass / e_mass
+        query_size = math.log1p(sum(1 for t in q_terms if t.startswith("w:")))
         w_entry, w_text, w_precision, w_fuzzy = self.calibration.weights
         if agency is not None:
             allowed = self._agency_mask(agency)
@@ -178,7 +179,7 @@ class Matcher:
         candidates = []
         for t, s, cov, fz in scored[:k]:
             rival = in_scope[1] if len(in_scope) > 1 and s >= in_scope[0] else (in_scope[0] if in_scope else 0.0)
-            features = (s, cov, fz, s - rival, best_oos - s, oov)
+            features = (s, cov, fz, s - rival, best_oos - s, oov, query_size)
             candidates.append(Candidate(index.targets[t], s, self.calibration.confidence(features), cov, fz, features))
         return MatchResult(tuple(candidates), agency, named is not None, query, oov)
 

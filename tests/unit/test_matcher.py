@@ -92,3 +92,13 @@ def test_matcher_never_raises(matcher: Matcher, text: str) -> None:
 @given(st.text(alphabet="繳費分期拍賣信用卡進度申訴新竹分署嗎？ abc", max_size=60))
 def test_matcher_total_on_domain_alphabet(matcher: Matcher, text: str) -> None:
     matcher.match(text, agency="aea-hsinchu")
+
+
+def test_bundled_calibration_fits_this_matcher() -> None:
+    from bot.core.calibration import load_calibration
+    from bot.core.matcher import FEATURES
+
+    cal = load_calibration()
+    assert len(cal.coefficients) == len(FEATURES)
+    assert abs(sum(cal.weights) - 1.0) < 1e-3
+    assert 0.0 < cal.threshold < 1.0
