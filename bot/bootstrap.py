@@ -46,8 +46,8 @@ def build_matcher(
 
     With a cache, an index built earlier for identical content is loaded instead of rebuilt.
     """
-    extra = [a for agency in kb.agencies for a in (agency.short_zh, *agency.aliases)]
-    tokenizer = Tokenizer(kb.lexicon, extra_words=extra)
+    aliases = {a: agency.code for agency in kb.agencies for a in (agency.short_zh, agency.name_zh, *agency.aliases)}
+    tokenizer = Tokenizer(kb.lexicon, extra_words=aliases, agency_aliases=aliases)
     key = kb_fingerprint(kb) if cache is not None else ""
     index = cache.load(key) if cache is not None else None
     if index is None:

@@ -107,7 +107,7 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
         seen: set[str] = set()
         question_terms: set[int] = set()
         for raw in raw_texts:
-            canonical = tokenizer.canonicalize(normalize(raw))
+            _named, canonical = tokenizer.strip_agency(tokenizer.canonicalize(normalize(raw)))
             if not canonical or canonical in seen:
                 continue
             terms = tokenizer.terms_of_canonical(canonical)
@@ -178,7 +178,7 @@ def build_index(kb: KnowledgeBase, tokenizer: Tokenizer) -> Index:
     )
 
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 def kb_fingerprint(kb: KnowledgeBase) -> str:

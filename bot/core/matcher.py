@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,19 +78,6 @@ class Matcher:
         self.tokenizer = tokenizer
         self.calibration = calibration
         self._known_agencies = {a.code for a in agencies}
-        alias_to_code: dict[str, str] = {}
-        for agency in agencies:
-            for alias in (agency.short_zh, agency.name_zh, *agency.aliases):
-                form = tokenizer.canonicalize(normalize(alias))
-                if form:
-                    alias_to_code.setdefault(form, agency.code)
-        self._alias_to_code = alias_to_code
-        forms = sorted(alias_to_code, key=len, reverse=True)
-        self._alias_re = (
-            re.compile("|".join(rf"\b{re.escape(f)}\b" if f.isascii() else re.escape(f) for f in forms))
-            if forms
-            else None
-        )
         self._agency_masks: dict[str, np.ndarray] = {}
 
     def _agency_mask(self, agency: str) -> np.ndarray:
@@ -107,13 +93,7 @@ class Matcher:
 
     def detect_agency(self, canonical: str) -> tuple[str | None, str]:
         """Find an agency named in the question; return it and the question without the name."""
-        if self._alias_re is None:
-            return None, canonical
-        found = self._alias_re.search(canonical)
-        if not found:
-            return None, canonical
-        stripped = (canonical[: found.start()] + " " + canonical[found.end() :]).strip()
-        return self._alias_to_code[found.group(0)], re.sub(r"\s+", " ", stripped)
+        return self.tokenizer.strip_agency(canonical)
 
     def match(self, text: str, agency: str | None = None, k: int = 5) -> MatchResult:
         """Rank the knowledge base's targets for `text`; `agency` restricts answers to that agency."""
@@ -170,7 +150,7 @@ class Matcher:
                     best_cov = cov
                     best_prec = min(1.0, matched[doc] / index.text_mass[doc])
                 best_fuzzy = max(best_fuzzy, fuzz.ratio(query, index.texts[doc]) / 100.0)
-            ecov = max(0.0, float(entry_cov[target]))
+            ecov = min(1.0, max(0.0, float(entry_cov[target])))
             score = w_entry * ecov + w_text * min(1.0, best_cov) + w_precision * best_prec + w_fuzzy * best_fuzzy
             scored.append((target, score, ecov, best_fuzzy))
         scored.sort(key=lambda x: -x[1])

@@ -40,7 +40,9 @@ def _load_base_tokenizer() -> jieba.Tokenizer:
 class Tokenizer:
     """Turns normalised text into weighted terms; built once per lexicon by the composition root."""
 
-    def __init__(self, lexicon: Lexicon, extra_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, lexicon: Lexicon, extra_words: Iterable[str] = (), agency_aliases: dict[str, str] | None = None
+    ) -> None:
         self._jieba = _load_base_tokenizer()
         self._canonical: dict[str, str] = {}
         for group in lexicon.synonyms:
@@ -57,6 +59,31 @@ class Tokenizer:
         self._stopwords = frozenset(normalize(w) for w in lexicon.stopwords)
         self._first_chars = frozenset(s[0] for s in self._canonical if s)
         self._max_len = max((len(s) for s in self._canonical), default=0)
+        self._alias_to_code: dict[str, str] = {}
+        for alias, code in (agency_aliases or {}).items():
+            form = self.canonicalize(normalize(alias))
+            if form:
+                self._alias_to_code.setdefault(form, code)
+        forms = sorted(self._alias_to_code, key=len, reverse=True)
+        self._alias_re = (
+            re.compile("|".join(rf"\b{re.escape(f)}\b" if f.isascii() else re.escape(f) for f in forms))
+            if forms
+            else None
+        )
+
+    def strip_agency(self, canonical: str) -> tuple[str | None, str]:
+        """Find an agency named in canonical text; return its code and the text without the name.
+
+        Used on both sides: a question naming an agency is filtered to that agency, and an indexed
+        variant naming one is matched on the rest of its words.
+        """
+        if self._alias_re is None:
+            return None, canonical
+        found = self._alias_re.search(canonical)
+        if not found:
+            return None, canonical
+        stripped = (canonical[: found.start()] + " " + canonical[found.end() :]).strip()
+        return self._alias_to_code[found.group(0)], re.sub(r"\s+", " ", stripped)
 
     def canonicalize(self, normalized: str) -> str:
         """Rewrite every synonym to its group's canonical form (longest match first, left to right).
@@ -101,7 +128,8 @@ class Tokenizer:
                 else:
                     for w in _LATIN_WORD.findall(piece):
                         w = _stem(w)
-                        if w not in self._stopwords:
+                        # Bare numbers say nothing about the topic ("1 OR 1=1" must not match).
+                        if w not in self._stopwords and not w.isdigit():
                             out.append(w)
         return out
 

@@ -76,9 +76,12 @@ def test_unknown_agency_is_refused(service: AnswerService) -> None:
     ],
 )
 def test_hostile_or_meaningless_input_falls_back(service: AnswerService, store: MemoryStore, text: str) -> None:
+    import unicodedata
+
     result = service.ask(text)
     assert result.fallback
-    assert store.unanswered[-1].masked_text == text
+    # Stored as typed (width-folded), never executed or altered otherwise.
+    assert store.unanswered[-1].masked_text == unicodedata.normalize("NFKC", text)
 
 
 def test_multi_agency_answer_is_given_per_agency(service: AnswerService, kb) -> None:  # type: ignore[no-untyped-def]
