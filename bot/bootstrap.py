@@ -84,7 +84,7 @@ def ensure_ready(settings: Settings, engine: Engine, uow_factory: Callable[[], U
 
         migrate.upgrade(engine)
     with uow_factory() as uow:
-        empty = not uow.knowledge.get().entries
+        empty = not uow.knowledge.has_entries()
     if empty:
         if not settings.embedded:
             raise SetupError("知識庫是空的 / the knowledge base is empty: run `civicbot faq load faq/`")

@@ -28,6 +28,9 @@ class _Knowledge:
     def get(self) -> KnowledgeBase:
         return self._uow.kb
 
+    def has_entries(self) -> bool:
+        return bool(self._uow.kb.entries)
+
     def sync(self, kb: KnowledgeBase) -> SyncReport:
         old = {e.id: e for e in self._uow.kb.entries}
         report = SyncReport()

@@ -47,9 +47,7 @@ class Candidate:
     target: str
     score: float
     confidence: float
-    coverage: float
-    fuzzy: float
-    features: tuple[float, ...] = ()
+    features: tuple[float, ...] = ()  # FEATURES, in order
 
     @property
     def out_of_scope(self) -> bool:
@@ -63,9 +61,6 @@ class MatchResult:
 
     candidates: tuple[Candidate, ...]
     agency: str | None
-    agency_from_question: bool
-    canonical_query: str
-    oov: float = 1.0  # share of the query's weight in words the in-scope content never uses
 
 
 class Matcher:
@@ -105,7 +100,7 @@ class Matcher:
             agency = None
         q_terms = self.tokenizer.terms_of_canonical(query)
         if not q_terms or self.index.size == 0:
-            return MatchResult((), agency, named is not None, query)
+            return MatchResult((), agency)
 
         index = self.index
         bm25 = np.zeros(index.size, dtype=np.float64)
@@ -160,8 +155,8 @@ class Matcher:
         for t, s, cov, fz in scored[:k]:
             rival = in_scope[1] if len(in_scope) > 1 and s >= in_scope[0] else (in_scope[0] if in_scope else 0.0)
             features = (s, cov, fz, s - rival, best_oos - s, oov, query_size)
-            candidates.append(Candidate(index.targets[t], s, self.calibration.confidence(features), cov, fz, features))
-        return MatchResult(tuple(candidates), agency, named is not None, query, oov)
+            candidates.append(Candidate(index.targets[t], s, self.calibration.confidence(features), features))
+        return MatchResult(tuple(candidates), agency)
 
 
 def _top_indices(values: np.ndarray, k: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -53,12 +53,10 @@ class AnswerResult:
     canonical_question: str | None = None
     agency_answers: tuple[AgencyAnswer, ...] = ()
     logged: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `civicbot ask --json` and `civicbot eval`."""
         out = asdict(self)
         out["score"] = round(self.score, 4)
         out["alternatives"] = [{**asdict(a), "score": round(a.score, 4)} for a in self.alternatives]
-        out.pop("extra")
         return out

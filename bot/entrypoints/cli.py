@@ -163,20 +163,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_faq(args: argparse.Namespace) -> int:
     from bot.config import Settings
-    from bot.services.kb_sync import InvalidKnowledgeBase, check_folder, load_folder_into_store
+    from bot.services.kb_sync import InvalidKnowledgeBase, load_folder_into_store, read_and_check
 
     settings = Settings()
     folder = Path(args.dir) if getattr(args, "dir", None) else settings.faq_dir
     if args.faq_command == "validate":
-        problems = check_folder(folder)
+        loaded, problems = read_and_check(folder)
         for p in problems:
             print(p)
         if problems:
             print(f"FAILED: {len(problems)} problem(s)", file=sys.stderr)
             return 1
-        from bot.services.kb_files import load_kb
-
-        print(f"OK: {len(load_kb(folder).kb.entries)} entries valid")
+        print(f"OK: {len(loaded.kb.entries)} entries valid")
         return 0
     if args.faq_command == "load":
         from bot.adapters.sql import migrate

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.core.masking import mask_pii
 from bot.core.matcher import Candidate, Matcher
-from bot.core.normalize import MAX_QUESTION_CHARS, clean_input, is_english, normalize
+from bot.core.normalize import MAX_QUESTION_CHARS, clean_input, is_english
 from bot.domain.model import FaqEntry, KnowledgeBase
 from bot.domain.records import Turn, UnansweredQuestion
 from bot.domain.results import AgencyAnswer, Alternative, AnswerResult, SourceRef
@@ -88,7 +89,7 @@ class AnswerService:
         threshold = self.matcher.calibration.threshold
 
         reason: str | None = None
-        if not normalize(question) or top is None:
+        if top is None:
             reason = "no_match"
         elif top.out_of_scope:
             reason = "out_of_scope"
@@ -115,7 +116,7 @@ class AnswerService:
             assert best is not None
             result = self._compose(question, best, match.agency, english, alternatives)
             if best.confidence < threshold + self.matcher.calibration.low_band:
-                result = _with(result, reason="answered_low_confidence")
+                result = replace(result, reason="answered_low_confidence")
         if record:
             result = self._record(result, match.candidates, channel, session_key)
         return result
@@ -223,10 +224,4 @@ class AnswerService:
             result.reason,
             result.score,
         )
-        return _with(result, logged=logged)
-
-
-def _with(result: AnswerResult, **changes: object) -> AnswerResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)  # type: ignore[arg-type]
+        return replace(result, logged=logged)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.domain.records import SyncReport
-from bot.services.kb_files import load_kb
+from bot.services.kb_files import LoadReport, load_kb
 from bot.services.ports import UnitOfWork
 from bot.services.validate import validate_kb
 
@@ -19,16 +19,20 @@ class InvalidKnowledgeBase(ValueError):
         self.problems = problems
 
 
-def check_folder(faq_dir: Path) -> list[str]:
-    """Every validation problem of the folder (empty when it may go live)."""
+def read_and_check(faq_dir: Path) -> tuple[LoadReport, list[str]]:
+    """Read the folder once; return it with every validation problem (empty when it may go live)."""
     report = load_kb(faq_dir)
-    return report.problems + validate_kb(report.kb, report.entry_files)
+    return report, report.problems + validate_kb(report.kb, report.entry_files)
+
+
+def check_folder(faq_dir: Path) -> list[str]:
+    """Every validation problem of the folder."""
+    return read_and_check(faq_dir)[1]
 
 
 def load_folder_into_store(faq_dir: Path, uow_factory: Callable[[], UnitOfWork]) -> SyncReport:
     """Validate the folder and make the store equal to it, in one transaction."""
-    report = load_kb(faq_dir)
-    problems = report.problems + validate_kb(report.kb, report.entry_files)
+    report, problems = read_and_check(faq_dir)
     if problems:
         raise InvalidKnowledgeBase(problems)
     with uow_factory() as uow:

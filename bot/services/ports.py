@@ -16,6 +16,10 @@ class KnowledgeRepository(Protocol):
         """The stored knowledge base (agencies, entries of every status, lexicon, out-of-scope examples)."""
         ...
 
+    def has_entries(self) -> bool:
+        """True when any FAQ entry is stored (cheap; used at start-up)."""
+        ...
+
     def sync(self, kb: KnowledgeBase) -> SyncReport:
         """Make stored content equal to `kb`; entries missing from `kb` are retired, not deleted."""
         ...

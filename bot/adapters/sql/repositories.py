@@ -62,6 +62,10 @@ class SqlKnowledgeRepository:
         lexicon = _lexicon_from_json(lex_row.value) if lex_row else Lexicon()
         return KnowledgeBase(agencies, entries, oos, lexicon)
 
+    def has_entries(self) -> bool:
+        """True when any FAQ entry is stored."""
+        return self.session.scalar(select(FaqEntryRow.id).limit(1)) is not None
+
     def sync(self, kb: KnowledgeBase) -> SyncReport:
         """Make stored content equal to `kb`; stored entries missing from `kb` are retired."""
         report = SyncReport()
