@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -114,3 +114,68 @@ class FeedbackRow(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationRow(Base):
+    """Dialogue state per channel user (user_key is a hash of the platform id)."""
+
+    __tablename__ = "conversations"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(30))
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    language: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fallback_streak: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProcessedEventRow(Base):
+    """Webhook deliveries already handled (LINE webhookEventId, Telegram update_id): redeliveries are skipped."""
+
+    __tablename__ = "processed_events"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CaseRow(Base):
+    """A case as exported by an agency's case system (`civicbot cases import`). Verifiers are stored hashed."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("agency", "case_number", name="uq_cases_agency_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(40), index=True)
+    case_number: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(Text)
+    amount_outstanding: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # NT$
+    handling_unit: Mapped[str] = mapped_column(String(200))
+    unit_phone: Mapped[str] = mapped_column(String(60))
+    id_tail_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)  # last 4 of national ID
+    query_code_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)  # code printed on the notice
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseGuardRow(Base):
+    """Failed-verification counter and lock per case (five failures lock it for 15 minutes)."""
+
+    __tablename__ = "case_guards"
+    case_key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<agency>:<case number>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseAuditRow(Base):
+    """Every case-lookup attempt: who (hashed), which case (masked), what happened."""
+
+    __tablename__ = "case_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    user_key: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    case_ref: Mapped[str] = mapped_column(String(100))  # masked case number
+    outcome: Mapped[str] = mapped_column(String(30))  # verified | wrong_verifier | locked | not_found | invalid_number
