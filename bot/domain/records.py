@@ -20,6 +20,8 @@ class Turn:
     fallback: bool
     score: float
     created_at: dt.datetime
+    id: int | None = None
+    kind: str = "answer"  # answer | fallback | smalltalk | choose_agency | did_you_mean | case | complaint | handoff …
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class AnswerResult:
     canonical_question: str | None = None
     agency_answers: tuple[AgencyAnswer, ...] = ()
     logged: bool = False
+    turn_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `civicbot ask --json` and `civicbot eval`."""

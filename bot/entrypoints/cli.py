@@ -265,6 +265,30 @@ def cmd_agencies(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.entrypoints.web import create_app
+
+    app = _app()  # migrates, loads the bundled FAQ and warms the index cache once, before any worker starts
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    print(f"civicbot is serving on http://{args.host}:{args.port}", flush=True)
+    print(f"  demo page (chat widget): http://{host}:{args.port}/", flush=True)
+    print(f"  API docs:                http://{host}:{args.port}/docs", flush=True)
+    if args.workers > 1:
+        uvicorn.run(
+            "bot.entrypoints.web:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        uvicorn.run(create_app(app), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from bot.adapters.sql import migrate
     from bot.bootstrap import sql_uow_factory
@@ -323,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     ag = sub.add_parser("agencies", help="list agency codes")
     ag.add_argument("--json", action="store_true")
     ag.set_defaults(func=cmd_agencies)
+
+    sv = sub.add_parser("serve", help="run the web server: chat API, widget demo page, LINE/Telegram webhooks")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1, help="worker processes (share state through the database)")
+    sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    sv.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)

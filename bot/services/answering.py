@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from bot.core.masking import mask_pii
 from bot.core.matcher import Candidate, Matcher
-from bot.core.normalize import MAX_QUESTION_CHARS, clean_input, is_english
+from bot.core.normalize import MAX_QUESTION_CHARS, clean_input, is_english, normalize
 from bot.domain.model import FaqEntry, KnowledgeBase
 from bot.domain.records import Turn, UnansweredQuestion
 from bot.domain.results import AgencyAnswer, Alternative, AnswerResult, SourceRef
@@ -51,6 +51,19 @@ class AnswerService:
         self.clock = clock
         self._entries = {e.id: e for e in kb.published()}
 
+    @property
+    def entry_ids(self) -> set[str]:
+        """Ids of the published entries."""
+        return set(self._entries)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """A published entry by id."""
+        return self._entries.get(entry_id)
+
+    def detect_agency(self, text: str) -> str | None:
+        """The agency a text names in any of its common forms, if any."""
+        return self.matcher.detect_agency(self.matcher.tokenizer.canonicalize(normalize(text)))[0]
+
     def check_question(self, text: str) -> str:
         """Validate raw input; return the cleaned question or raise InputError with a clear message."""
         if not isinstance(text, str):
@@ -75,6 +88,16 @@ class AnswerService:
         record: bool = True,
     ) -> AnswerResult:
         """Answer one question; fallbacks and low-confidence answers are logged durably before returning."""
+        result, candidates = self.answer(text, agency=agency)
+        if not record:
+            return result
+        with self.uow_factory() as uow:
+            result = self.record(uow, result, candidates, channel, session_key)
+            uow.commit()
+        return result
+
+    def answer(self, text: str, *, agency: str | None = None) -> tuple[AnswerResult, tuple[Candidate, ...]]:
+        """Match and compose without recording; returns the result and the ranked candidates."""
         question = self.check_question(text)
         if agency is not None and self.kb.agency(agency) is None:
             raise InputError(f"未知的機關代碼：{agency}。 Unknown agency code: {agency}.")
@@ -117,9 +140,18 @@ class AnswerService:
             result = self._compose(question, best, match.agency, english, alternatives)
             if best.confidence < threshold + self.matcher.calibration.low_band:
                 result = replace(result, reason="answered_low_confidence")
-        if record:
-            result = self._record(result, match.candidates, channel, session_key)
-        return result
+        return result, match.candidates
+
+    def answer_entry(self, entry_id: str, *, agency: str | None = None, language: str = "zh-TW") -> AnswerResult:
+        """The answer of one chosen entry (a "did you mean" pick, a routed complaint kind, a hand-off)."""
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            raise InputError(f"找不到這個問題：{entry_id}。 Unknown question: {entry_id}.")
+        if agency is not None and entry.block_for(agency) is None:
+            agency = None
+        best = Candidate(entry_id, 1.0, 1.0, ())
+        question = (entry.question_en or entry.question_zh) if language == "en" else entry.question_zh
+        return self._compose(question, best, agency, language == "en", ())
 
     def _question_of(self, entry_id: str, english: bool) -> str:
         entry = self._entries[entry_id]
@@ -184,38 +216,47 @@ class AnswerService:
             return code
         return agency.short_en if language == "en" else agency.short_zh
 
-    def _record(
-        self, result: AnswerResult, candidates: tuple[Candidate, ...], channel: str, session_key: str | None
+    def record(
+        self,
+        uow: UnitOfWork,
+        result: AnswerResult,
+        candidates: tuple[Candidate, ...],
+        channel: str,
+        session_key: str | None,
+        kind: str | None = None,
     ) -> AnswerResult:
+        """Store the turn (and, for a fallback or low-confidence answer, the unanswered entry) in `uow`, masked.
+
+        The caller commits; the returned result carries the turn id.
+        """
         masked = mask_pii(result.question)
         now = self.clock()
-        with self.uow_factory() as uow:
-            uow.turns.add(
-                Turn(
-                    channel=channel,
-                    session_key=session_key,
+        turn_id = uow.turns.add(
+            Turn(
+                channel=channel,
+                session_key=session_key,
+                masked_text=masked,
+                faq_id=result.faq_id,
+                topic=result.topic,
+                agency=result.agency,
+                fallback=result.fallback,
+                score=result.score,
+                created_at=now,
+                kind=kind or ("fallback" if result.fallback else "answer"),
+            )
+        )
+        logged = result.reason is not None
+        if logged:
+            uow.unanswered.add(
+                UnansweredQuestion(
                     masked_text=masked,
-                    faq_id=result.faq_id,
-                    topic=result.topic,
+                    channel=channel,
                     agency=result.agency,
-                    fallback=result.fallback,
-                    score=result.score,
+                    reason=result.reason or "",
+                    candidates=tuple({"faq_id": c.target, "score": round(c.confidence, 4)} for c in candidates[:5]),
                     created_at=now,
                 )
             )
-            logged = result.reason is not None
-            if logged:
-                uow.unanswered.add(
-                    UnansweredQuestion(
-                        masked_text=masked,
-                        channel=channel,
-                        agency=result.agency,
-                        reason=result.reason or "",
-                        candidates=tuple({"faq_id": c.target, "score": round(c.confidence, 4)} for c in candidates[:5]),
-                        created_at=now,
-                    )
-                )
-            uow.commit()
         log.info(
             "answered channel=%s faq_id=%s fallback=%s reason=%s score=%.3f",
             channel,
@@ -224,4 +265,4 @@ class AnswerService:
             result.reason,
             result.score,
         )
-        return replace(result, logged=logged)
+        return replace(result, logged=logged, turn_id=turn_id)

@@ -1,0 +1,94 @@
+"""SQL repositories for dialogue state and webhook de-duplication (portable across SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.adapters.sql.orm import ConversationRow, ProcessedEventRow
+from bot.domain.conversation import Conversation, State
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; returns the number of rows inserted (0 on a duplicate key)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlConversationRepository:
+    """Conversation state rows; saves are optimistic (a stale version is refused, not overwritten)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, channel: str, user_key: str) -> Conversation | None:
+        row = self.session.scalar(
+            select(ConversationRow).where(ConversationRow.channel == channel, ConversationRow.user_key == user_key)
+        )
+        if row is None:
+            return None
+        return Conversation(
+            channel=row.channel,
+            user_key=row.user_key,
+            state=State(row.state),
+            agency=row.agency,
+            language=row.language,
+            data=dict(row.data or {}),
+            fallback_streak=row.fallback_streak,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+    def save(self, conversation: Conversation) -> bool:
+        now = _utcnow()
+        values = {
+            "state": conversation.state.value,
+            "agency": conversation.agency,
+            "language": conversation.language,
+            "data": conversation.data,
+            "fallback_streak": conversation.fallback_streak,
+            "version": conversation.version + 1,
+            "updated_at": now,
+        }
+        if conversation.version == 0:
+            saved = _insert_ignore(
+                self.session,
+                ConversationRow.__table__,
+                {"channel": conversation.channel, "user_key": conversation.user_key, **values},
+            )
+        else:
+            result = self.session.execute(
+                update(ConversationRow)
+                .where(
+                    ConversationRow.channel == conversation.channel,
+                    ConversationRow.user_key == conversation.user_key,
+                    ConversationRow.version == conversation.version,
+                )
+                .values(**values)
+            )
+            saved = int(getattr(result, "rowcount", 0) or 0)
+        if saved:
+            conversation.version += 1
+            conversation.updated_at = now
+        return bool(saved)
+
+
+class SqlProcessedEventRepository:
+    """Webhook event ids already handled."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, channel: str, event_id: str) -> bool:
+        values = {"channel": channel, "event_id": event_id[:128], "created_at": _utcnow()}
+        return _insert_ignore(self.session, ProcessedEventRow.__table__, values) == 1

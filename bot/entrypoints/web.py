@@ -1,0 +1,163 @@
+"""The ASGI app: chat API, widget assets and demo page, health check, and the LINE / Telegram webhooks."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import text as sql_text
+
+from bot.bootstrap import App, bootstrap
+from bot.core.normalize import MAX_QUESTION_CHARS
+from bot.dialogue.messages import MAX_PAYLOAD_BYTES, Inbound
+from bot.services.answering import InputError
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CHANNEL_MODULES = ("bot.channels.line", "bot.channels.telegram")
+SessionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
+class ChatRequest(BaseModel):
+    """One chat turn from the web widget (or any HTTP client)."""
+
+    model_config = ConfigDict(extra="forbid")
+    session_id: SessionId
+    text: Annotated[str | None, Field(max_length=MAX_QUESTION_CHARS)] = None
+    payload: Annotated[str | None, Field(max_length=MAX_PAYLOAD_BYTES)] = None
+    agency: Annotated[str | None, Field(max_length=40)] = None
+    language: Annotated[str | None, StringConstraints(pattern=r"^(zh-TW|en)$")] = None
+
+
+class FeedbackRequest(BaseModel):
+    """A helpful / not-helpful rating of one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    session_id: SessionId
+    turn_id: Annotated[int, Field(ge=1)]
+    helpful: bool
+    comment: Annotated[str | None, Field(max_length=1000)] = None
+
+
+def create_app(app: App) -> FastAPI:
+    """The FastAPI application over a bootstrapped civicbot `App`."""
+    assert app.dialogue is not None, "bootstrap() builds the dialogue"
+    dialogue = app.dialogue
+    settings = app.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for manager in api.state.lifespans:
+                await stack.enter_async_context(manager)
+            yield
+
+    api = FastAPI(
+        title="civicbot",
+        version="0.1.0",
+        summary="Sourced answers to citizens' questions for Taiwanese government agencies.",
+        lifespan=lifespan,
+    )
+    api.state.lifespans = []
+    api.state.app = app
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["POST", "GET"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+
+    @api.middleware("http")
+    async def guard_api_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Size and content-type limits for the public API, before any body is parsed."""
+        if request.url.path.startswith("/api/") and request.method == "POST":
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+                return JSONResponse({"detail": "請求內容過大。 Request body too large."}, status_code=413)
+            body = await request.body()  # Starlette caches it for the endpoint
+            if len(body) > settings.max_body_bytes:
+                return JSONResponse({"detail": "請求內容過大。 Request body too large."}, status_code=413)
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                return JSONResponse(
+                    {"detail": "請以 JSON 傳送（Content-Type: application/json）。 Send JSON."}, status_code=415
+                )
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @api.post("/api/chat", tags=["chat"])
+    def chat(body: ChatRequest) -> dict[str, Any]:
+        """Advance the session's conversation by one turn: text typed, or a quick-reply payload."""
+        inbound = Inbound("web", body.session_id, text=body.text, payload=body.payload, agency=body.agency,
+                          language=body.language)
+        try:
+            reply = dialogue.handle(inbound)
+        except InputError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return {"session_id": body.session_id, **reply.to_dict()}
+
+    @api.post("/api/feedback", tags=["chat"])
+    def feedback(body: FeedbackRequest) -> dict[str, Any]:
+        """Rate the answer given in `turn_id` as helpful or not."""
+        if not dialogue.feedback("web", body.turn_id, body.helpful, body.comment):
+            raise HTTPException(status_code=404, detail="找不到這個回答。 No such answer.")
+        return {"ok": True}
+
+    @api.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and readiness: the store answers and the knowledge base is loaded."""
+        if app.engine is not None:
+            try:
+                with app.engine.connect() as conn:
+                    conn.execute(sql_text("SELECT 1"))
+            except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
+                log.error("health check: database unreachable: %s", type(exc).__name__)
+                raise HTTPException(status_code=503, detail="database unreachable") from None
+        return {"status": "ok", "entries": len(app.kb.published()), "agencies": [a.code for a in app.kb.agencies]}
+
+    @api.get("/api/agencies", tags=["chat"])
+    def agencies() -> list[dict[str, str]]:
+        """The agencies the assistant answers for (codes for the widget's data-agency)."""
+        return [
+            {"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "short_zh": a.short_zh, "short_en": a.short_en}
+            for a in app.kb.agencies
+        ]
+
+    @api.get("/", include_in_schema=False)
+    def demo_page() -> Response:
+        page = STATIC_DIR / "demo.html"
+        if not page.is_file():
+            return JSONResponse({"detail": "demo page not installed"}, status_code=404)
+        return FileResponse(page, media_type="text/html; charset=utf-8")
+
+    if STATIC_DIR.is_dir():
+        api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    for name in CHANNEL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        if module.mount(api, app):
+            log.info("channel mounted: %s", name.rsplit(".", 1)[-1])
+    return api
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-worker `civicbot serve`: settings from the environment."""
+    return create_app(bootstrap())
