@@ -98,27 +98,31 @@ class DialogueService:
     def feedback(self, channel: str, turn_id: int, helpful: bool, comment: str | None = None) -> bool:
         """Record a rating of the answer given in turn `turn_id`."""
         with self.uow_factory() as uow:
-            turn = uow.turns.get(turn_id)
-            if turn is None or turn.faq_id is None:
-                return False
-            uow.feedback.add(
-                Feedback(
-                    faq_id=turn.faq_id,
-                    helpful=helpful,
-                    channel=channel,
-                    created_at=self.clock(),
-                    turn_id=turn_id,
-                    comment=mask_pii(comment[:1000]) if comment else None,
-                )
-            )
+            ok = self._add_feedback(uow, channel, turn_id, helpful, comment)
             uow.commit()
+        return ok
+
+    def _add_feedback(self, uow: UnitOfWork, channel: str, turn_id: int, helpful: bool, comment: str | None) -> bool:
+        turn = uow.turns.get(turn_id)
+        if turn is None or turn.faq_id is None:
+            return False
+        uow.feedback.add(
+            Feedback(
+                faq_id=turn.faq_id,
+                helpful=helpful,
+                channel=channel,
+                created_at=self.clock(),
+                turn_id=turn_id,
+                comment=mask_pii(comment[:1000]) if comment else None,
+            )
+        )
         return True
 
     # --- dispatch -----------------------------------------------------------------------------
 
     def _dispatch(self, conv: Conversation, text: str | None, payload: str | None, uow: UnitOfWork) -> Step:
         if payload is not None:
-            return self._on_payload(conv, payload)
+            return self._on_payload(conv, payload, uow)
         assert text is not None
         intent = intents.detect(text)
         if intent.name == "cancel" and conv.state is not State.IDLE:
@@ -157,12 +161,16 @@ class DialogueService:
             return Step(self._complaint_menu(conv), mask_pii(text))
         return self._faq(conv, intent.rest)
 
-    def _on_payload(self, conv: Conversation, payload: str) -> Step:
+    def _on_payload(self, conv: Conversation, payload: str, uow: UnitOfWork) -> Step:
         head, _, arg = payload.partition(":")
         shown = f"[{payload}]"
         if head == "fb":
             turn, _, value = arg.partition(":")
-            ok = turn.isdigit() and value in ("0", "1") and self.feedback(conv.channel, int(turn), value == "1")
+            ok = (
+                turn.isdigit()
+                and value in ("0", "1")
+                and self._add_feedback(uow, conv.channel, int(turn), value == "1", None)
+            )
             return self._say(conv, "feedback_thanks" if ok else "feedback_unknown", "feedback", shown)
         if head == "ag" and self.kb.agency(arg) is not None:
             return self._on_agency(conv, arg)
@@ -222,11 +230,9 @@ class DialogueService:
             )
             return Step(reply, "", pending_result=result, candidates=candidates)
         conv.fallback_streak = 0
-        if result.reason == "answered_low_confidence" and result.alternatives:
-            choices = [
-                (result.faq_id or "", result.canonical_question or ""),
-                *((a.faq_id, a.question) for a in result.alternatives if a.score >= DID_YOU_MEAN_MIN),
-            ]
+        close = [(a.faq_id, a.question) for a in result.alternatives if a.score >= DID_YOU_MEAN_MIN]
+        if result.reason == "answered_low_confidence" and close:
+            choices = [(result.faq_id or "", result.canonical_question or ""), *close]
             reply = Reply(
                 text=t("did_you_mean", conv.language),
                 quick_replies=tuple(QuickReply(self._label(q), f"faq:{fid}") for fid, q in choices[:4]),
