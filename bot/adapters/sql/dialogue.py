@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,32 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+_CONV = ConversationRow.__table__
+# Statements built once and reused: on the per-message hot path SQLAlchemy then skips expression building.
+_GET_CONVERSATION = select(_CONV).where(
+    and_(_CONV.c.channel == bindparam("k_channel"), _CONV.c.user_key == bindparam("k_user"))
+)
+_UPDATE_CONVERSATION = (
+    update(_CONV)
+    .where(
+        and_(
+            _CONV.c.channel == bindparam("k_channel"),
+            _CONV.c.user_key == bindparam("k_user"),
+            _CONV.c.version == bindparam("k_version"),
+        )
+    )
+    .values(
+        state=bindparam("state"),
+        agency=bindparam("agency"),
+        language=bindparam("language"),
+        data=bindparam("data"),
+        fallback_streak=bindparam("fallback_streak"),
+        version=bindparam("version"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
 class SqlConversationRepository:
     """Conversation state rows; saves are optimistic (a stale version is refused, not overwritten)."""
 
@@ -32,9 +58,7 @@ class SqlConversationRepository:
         self.session = session
 
     def get(self, channel: str, user_key: str) -> Conversation | None:
-        row = self.session.scalar(
-            select(ConversationRow).where(ConversationRow.channel == channel, ConversationRow.user_key == user_key)
-        )
+        row = self.session.execute(_GET_CONVERSATION, {"k_channel": channel, "k_user": user_key}).first()
         if row is None:
             return None
         return Conversation(
@@ -62,20 +86,11 @@ class SqlConversationRepository:
         }
         if conversation.version == 0:
             saved = _insert_ignore(
-                self.session,
-                ConversationRow.__table__,
-                {"channel": conversation.channel, "user_key": conversation.user_key, **values},
+                self.session, _CONV, {"channel": conversation.channel, "user_key": conversation.user_key, **values}
             )
         else:
-            result = self.session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.channel == conversation.channel,
-                    ConversationRow.user_key == conversation.user_key,
-                    ConversationRow.version == conversation.version,
-                )
-                .values(**values)
-            )
+            keys = {"k_channel": conversation.channel, "k_user": conversation.user_key, "k_version": conversation.version}
+            result = self.session.execute(_UPDATE_CONVERSATION, {**keys, **values})
             saved = int(getattr(result, "rowcount", 0) or 0)
         if saved:
             conversation.version += 1

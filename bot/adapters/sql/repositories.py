@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.adapters.sql.orm import (
@@ -212,6 +212,9 @@ class SqlUnansweredRepository:
         ]
 
 
+_INSERT_TURN = insert(TurnRow.__table__).returning(TurnRow.__table__.c.id)
+
+
 class SqlTurnRepository:
     """Conversation turns in SQL."""
 
@@ -219,23 +222,41 @@ class SqlTurnRepository:
         self.session = session
 
     def add(self, turn: Turn) -> int:
-        row = TurnRow(
-            channel=turn.channel,
-            session_key=turn.session_key,
-            masked_text=turn.masked_text,
-            faq_id=turn.faq_id,
-            topic=turn.topic,
-            agency=turn.agency,
-            fallback=turn.fallback,
-            score=turn.score,
-            created_at=turn.created_at,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        # Core insert (one per message): much cheaper than an ORM flush on the hot path.
+        values = {
+            "channel": turn.channel,
+            "session_key": turn.session_key,
+            "masked_text": turn.masked_text,
+            "faq_id": turn.faq_id,
+            "topic": turn.topic,
+            "agency": turn.agency,
+            "fallback": turn.fallback,
+            "score": turn.score,
+            "created_at": turn.created_at,
+            "kind": turn.kind,
+        }
+        return int(self.session.execute(_INSERT_TURN, values).scalar_one())
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(TurnRow)) or 0)
+
+    def get(self, turn_id: int) -> Turn | None:
+        r = self.session.get(TurnRow, turn_id)
+        if r is None:
+            return None
+        return Turn(
+            channel=r.channel,
+            session_key=r.session_key,
+            masked_text=r.masked_text,
+            faq_id=r.faq_id,
+            topic=r.topic,
+            agency=r.agency,
+            fallback=r.fallback,
+            score=r.score,
+            created_at=r.created_at,
+            id=r.id,
+            kind=r.kind,
+        )
 
 
 class SqlFeedbackRepository:
