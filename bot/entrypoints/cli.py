@@ -1,4 +1,4 @@
-"""The `civicbot` command line: ask, chat, eval, faq, unanswered, agencies, db."""
+"""The `civicbot` command line: ask, chat, eval, faq, unanswered, agencies, cases, db."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+    from bot.dialogue.messages import Reply
     from bot.domain.results import AnswerResult
 
 
@@ -82,14 +83,33 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def render_reply(reply: Reply) -> str:
+    """Human-readable form of a dialogue reply for the terminal; choices are numbered."""
+    en = reply.language == "en"
+    lines = [reply.text]
+    for source in reply.sources:
+        lines.append(
+            f"Source: {source.document}, {source.section}" if en else f"資料來源：{source.document}，{source.section}"
+        )
+    if reply.quick_replies:
+        lines.append("Reply with a number:" if en else "請輸入編號選擇：")
+        lines.extend(f"  {i}. {q.label}" for i, q in enumerate(reply.quick_replies, 1))
+    return "\n".join(lines)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
+    import secrets
+
+    from bot.dialogue.messages import Inbound
     from bot.services.answering import InputError
 
     app = _app()
+    assert app.dialogue is not None
     interactive = sys.stdin.isatty()
     if interactive:
         print("civicbot — 請輸入問題（輸入 exit 離開） / type a question (exit to quit)")
-    agency = args.agency
+    user = f"terminal-{secrets.token_hex(8)}"  # a new conversation per chat session
+    choices: list[str] = []
     while True:
         if interactive:
             print("> ", end="", flush=True)
@@ -97,20 +117,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not raw:
             return 0
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8").strip()
         except UnicodeDecodeError:
             print("無法讀取這一行（不是 UTF-8 文字）。 That line is not valid UTF-8 text.")
             continue
-        if line.strip().lower() in {"exit", "quit", "離開", "結束"}:
+        if line.lower() in {"exit", "quit", "離開", "結束"}:
             return 0
-        if not line.strip():
+        if not line:
             continue
+        picked = choices[int(line) - 1] if line.isdigit() and 0 < int(line) <= len(choices) else None
+        inbound = Inbound("cli", user, text=None if picked else line, payload=picked, agency=args.agency)
         try:
-            result = app.answers.ask(line, agency=agency, channel="cli", session_key="cli-chat")
+            reply = app.dialogue.handle(inbound)
         except InputError as exc:
             print(str(exc))
             continue
-        print(render(result))
+        choices = [q.payload for q in reply.quick_replies]
+        print(render_reply(reply))
         print()
 
 
@@ -289,6 +312,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from bot.channels import telegram
+    from bot.config import Settings
+
+    settings = Settings()
+    if not settings.telegram_bot_token:
+        raise UsageError("請設定 TELEGRAM_BOT_TOKEN / set TELEGRAM_BOT_TOKEN to the token from @BotFather")
+    if args.set_webhook:
+        if not settings.telegram_webhook_secret:
+            raise UsageError("請設定 TELEGRAM_WEBHOOK_SECRET / set TELEGRAM_WEBHOOK_SECRET first")
+        telegram.set_webhook(settings, args.set_webhook)
+        print(f"webhook set: {args.set_webhook}")
+        return 0
+    print("civicbot is polling Telegram (Ctrl-C to stop)", flush=True)
+    telegram.run_polling(_app())
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from bot.adapters.sql import migrate
     from bot.bootstrap import sql_uow_factory
@@ -298,6 +339,27 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
         migrate.upgrade(engine)
     print(f"database at revision {migrate.current_revision(engine)} (head {migrate.head_revision(engine)})")
+    return 0
+
+
+def cmd_rasa(args: argparse.Namespace) -> int:
+    from bot.adapters.rasa_export import build_export
+    from bot.config import Settings
+    from bot.services.kb_sync import read_and_check
+
+    folder = Path(args.faq) if args.faq else Settings().faq_dir
+    loaded, problems = read_and_check(folder)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        raise UsageError(f"{folder}: {len(problems)} problem(s) in the knowledge base; nothing exported")
+    export = build_export(loaded.kb)
+    for path in export.write(Path(args.out)):
+        print(f"wrote {path}")
+    print(
+        f"{export.intents} FAQ retrieval intents, {export.examples} examples ({export.skipped} skipped),"
+        f" {export.words} domain words"
+    )
     return 0
 
 
@@ -354,6 +416,21 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, default=1, help="worker processes (share state through the database)")
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     sv.set_defaults(func=cmd_serve)
+
+    tg = sub.add_parser("telegram", help="answer on Telegram by long polling (no public URL needed)")
+    tg.add_argument("--set-webhook", metavar="URL", help="instead, register URL (…/telegram/webhook) and exit")
+    tg.set_defaults(func=cmd_telegram)
+
+    rasa = sub.add_parser("rasa", help="the Rasa 3.6 path")
+    rasa_sub = rasa.add_subparsers(dest="rasa_command", required=True)
+    rx = rasa_sub.add_parser("export", help="generate Rasa training data and the jieba dictionary from faq/")
+    rx.add_argument("--faq", help="knowledge-base folder (default: the bundled faq/)")
+    rx.add_argument("--out", default=".", help="Rasa project root to write into (default: the current folder)")
+    rx.set_defaults(func=cmd_rasa)
+
+    from bot.entrypoints import cli_cases
+
+    cli_cases.add_parser(sub)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
