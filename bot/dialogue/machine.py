@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -24,6 +25,8 @@ from bot.services.answering import AnswerService, InputError
 from bot.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 CHANNELS = ("web", "line", "telegram", "rasa", "cli")
 MAX_RELATED = 3
@@ -86,7 +89,7 @@ class DialogueService:
                 conv.agency = inbound.agency
             if inbound.language in ("zh-TW", "en"):
                 conv.language = inbound.language
-            if text is not None:
+            if text is not None and conv.state not in (State.CASE_NUMBER, State.CASE_VERIFY) and _has_words(text):
                 conv.language = "en" if is_english(text) else "zh-TW"
             step = self._dispatch(conv, text, payload, uow)
             reply = self._store(uow, conv, step, inbound.channel)
@@ -128,10 +131,14 @@ class DialogueService:
         if intent.name == "cancel" and conv.state is not State.IDLE:
             self._reset(conv)
             return self._say(conv, "cancelled", "smalltalk", text)
+        # In the case steps, only what looks like an answer to the prompt is taken as one; a question
+        # typed instead leaves the lookup.
         if conv.state is State.CASE_NUMBER and self.cases is not None and intent.name is None:
-            return self.cases.on_number(self, conv, text)
+            if any(ch.isdigit() for ch in text):
+                return self.cases.on_number(self, conv, text)
         if conv.state is State.CASE_VERIFY and self.cases is not None and intent.name is None:
-            return self.cases.on_verifier(self, conv, text)
+            if len(text) <= 20 and not _CJK.search(text):
+                return self.cases.on_verifier(self, conv, text)
         if conv.state is State.CHOOSING_AGENCY:
             agency = self._agency_named(text)
             if agency is not None:
@@ -476,3 +483,8 @@ class DialogueService:
 def clean_text(text: str) -> str:
     """Exposed for channels that want to pre-check text the same way the dialogue does."""
     return clean_input(text)
+
+
+def _has_words(text: str) -> bool:
+    """True when the text says something in a language (not just digits, codes or emoji)."""
+    return bool(_CJK.search(text) or _LATIN_WORD.search(text))
