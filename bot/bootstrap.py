@@ -16,9 +16,12 @@ from bot.core.calibration import load_calibration
 from bot.core.index import build_index, kb_fingerprint
 from bot.core.matcher import Calibration, Matcher
 from bot.core.tokenize import Tokenizer
+from bot.dialogue.case_steps import CaseSteps
+from bot.dialogue.machine import DialogueService
 from bot.domain.model import KnowledgeBase
 from bot.services.answering import AnswerService
-from bot.services.ports import UnitOfWork
+from bot.services.case_lookup import CaseLookupService
+from bot.services.ports import CaseDirectory, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ class App:
     matcher: Matcher
     answers: AnswerService
     engine: Engine | None = None
+    dialogue: DialogueService | None = None  # set by bootstrap(); Optional only so tests can build partial apps
+    cases: CaseLookupService | None = None  # set by bootstrap(); case-progress lookup
 
 
 def build_matcher(
@@ -95,6 +100,42 @@ def ensure_ready(settings: Settings, engine: Engine, uow_factory: Callable[[], U
         except InvalidKnowledgeBase as exc:
             listed = "\n  ".join(exc.problems[:20])
             raise SetupError(f"the bundled knowledge base at {settings.faq_dir} is invalid:\n  {listed}") from exc
+    if settings.embedded:
+        _load_demo_cases_once(settings, uow_factory)
+
+
+def _load_demo_cases_once(settings: Settings, uow_factory: Callable[[], UnitOfWork]) -> None:
+    """Embedded default: load the fictional demo cases when no case is stored, so case lookup can be tried."""
+    with uow_factory() as uow:
+        if uow.cases.has_any():
+            return
+    if not settings.demo_cases.is_file():
+        log.warning("no demo case dataset at %s; case lookup has no cases", settings.demo_cases)
+        return
+    from bot.core.verifier import CaseHasher
+    from bot.services.case_import import ImportFileError, load_demo_cases
+
+    try:
+        load_demo_cases(settings.demo_cases, uow_factory, CaseHasher(settings.case_verifier_pepper))
+    except ImportFileError as exc:
+        raise SetupError(f"the demo case dataset is invalid: {exc}") from exc
+
+
+def build_case_service(
+    settings: Settings, uow_factory: Callable[[], UnitOfWork], directory: CaseDirectory | None = None
+) -> CaseLookupService:
+    """Case lookup over the agency's HTTP case system when `case_api_url` is set, else over imported cases."""
+    from bot.core.verifier import CaseHasher
+    from bot.services.case_lookup import StoredCaseDirectory
+
+    hasher = CaseHasher(settings.case_verifier_pepper)
+    if directory is None and settings.case_api_url:
+        from bot.adapters.case_http import HttpCaseDirectory
+
+        directory = HttpCaseDirectory(
+            settings.case_api_url, token=settings.case_api_token, timeout=settings.case_api_timeout
+        )
+    return CaseLookupService(directory or StoredCaseDirectory(uow_factory, hasher), uow_factory, hasher)
 
 
 def bootstrap(
@@ -102,6 +143,7 @@ def bootstrap(
     *,
     uow_factory: Callable[[], UnitOfWork] | None = None,
     calibration: Calibration | None = None,
+    case_directory: CaseDirectory | None = None,
 ) -> App:
     """Wire the application. Tests pass an in-memory unit of work; production uses the SQL store."""
     settings = settings or Settings()
@@ -115,4 +157,7 @@ def bootstrap(
     cache = IndexCache(settings.data_dir / "index-cache") if settings.index_cache else None
     matcher = build_matcher(kb, calibration, cache)
     answers = AnswerService(kb, matcher, uow_factory)
-    return App(settings, uow_factory, kb, matcher, answers, engine)
+    cases = build_case_service(settings, uow_factory, case_directory)
+    app = App(settings, uow_factory, kb, matcher, answers, engine, cases=cases)
+    app.dialogue = DialogueService(kb, answers, uow_factory, secret=settings.secret_key, cases=CaseSteps(cases))
+    return app

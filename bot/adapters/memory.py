@@ -6,6 +6,13 @@ import dataclasses
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from bot.adapters.memory_cases import (
+    CaseTables,
+    MemoryCaseAuditRepository,
+    MemoryCaseGuardRepository,
+    MemoryCaseRepository,
+)
+from bot.domain.conversation import Conversation
 from bot.domain.model import KnowledgeBase
 from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
 from bot.domain.serialize import content_hash
@@ -19,6 +26,9 @@ class MemoryStore:
         self.unanswered: list[UnansweredQuestion] = []
         self.turns: list[Turn] = []
         self.feedback: list[Feedback] = []
+        self.conversations: dict[tuple[str, str], Conversation] = {}
+        self.events: set[tuple[str, str]] = set()
+        self.case_tables = CaseTables()
 
 
 class _Knowledge:
@@ -76,8 +86,46 @@ class _Unanswered(_AppendOnly[UnansweredQuestion]):
 
 
 class _Turns(_AppendOnly[Turn]):
+    def add(self, item: Turn) -> int:
+        new_id = len(self.items) + 1
+        self.items.append(dataclasses.replace(item, id=new_id))
+        return new_id
+
     def count(self) -> int:
         return len(self.items)
+
+    def get(self, turn_id: int) -> Turn | None:
+        return self.items[turn_id - 1] if 0 < turn_id <= len(self.items) else None
+
+
+class _Conversations:
+    def __init__(self, rows: dict[tuple[str, str], Conversation]) -> None:
+        self.rows = rows
+
+    def get(self, channel: str, user_key: str) -> Conversation | None:
+        found = self.rows.get((channel, user_key))
+        return dataclasses.replace(found, data=dict(found.data)) if found else None
+
+    def save(self, conversation: Conversation) -> bool:
+        stored = self.rows.get((conversation.channel, conversation.user_key))
+        if (stored.version if stored else 0) != conversation.version:
+            return False
+        conversation.version += 1
+        self.rows[(conversation.channel, conversation.user_key)] = dataclasses.replace(
+            conversation, data=dict(conversation.data)
+        )
+        return True
+
+
+class _Events:
+    def __init__(self, seen: set[tuple[str, str]]) -> None:
+        self.seen = seen
+
+    def claim(self, channel: str, event_id: str) -> bool:
+        if (channel, event_id) in self.seen:
+            return False
+        self.seen.add((channel, event_id))
+        return True
 
 
 class InMemoryUnitOfWork:
@@ -89,13 +137,25 @@ class InMemoryUnitOfWork:
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self.kb = self.store.kb
+        self._kb_before = self.store.kb
         self._unanswered: list[UnansweredQuestion] = list(self.store.unanswered)
         self._turns: list[Turn] = list(self.store.turns)
         self._feedback: list[Feedback] = list(self.store.feedback)
+        self._conversations = dict(self.store.conversations)
+        self._events = set(self.store.events)
+        self._lengths = (len(self._unanswered), len(self._turns), len(self._feedback))
         self.knowledge = _Knowledge(self)
         self.unanswered = _Unanswered(self._unanswered)
         self.turns = _Turns(self._turns)
         self.feedback = _AppendOnly(self._feedback)
+        self.conversations = _Conversations(self._conversations)
+        self.events = _Events(self._events)
+        self._case_before = self.store.case_tables.copy()
+        self._case_tables = self.store.case_tables.copy()
+        self.cases = MemoryCaseRepository(self._case_tables)
+        self.case_guards = MemoryCaseGuardRepository(self._case_tables)
+        self.case_audit = MemoryCaseAuditRepository(self._case_tables)
+        self._conv_before = dict(self.store.conversations)
         return self
 
     def __exit__(
@@ -104,8 +164,35 @@ class InMemoryUnitOfWork:
         """Anything not committed is dropped."""
 
     def commit(self) -> None:
-        self.store.kb = self.kb
-        self.store.unanswered = self._unanswered
-        self.store.turns = self._turns
-        self.store.feedback = self._feedback
+        """Apply this unit's own changes, merged over whatever other units committed meanwhile (like rows)."""
+        store = self.store
+        if self.kb is not self._kb_before:
+            store.kb = self.kb
+        n_unanswered, n_turns, n_feedback = self._lengths
+        store.unanswered.extend(self._unanswered[n_unanswered:])
+        store.turns.extend(self._turns[n_turns:])
+        store.feedback.extend(self._feedback[n_feedback:])
+        _merge(store.conversations, self._conv_before, self._conversations)
+        store.events |= self._events
+        tables, before = store.case_tables, self._case_before
+        _merge(tables.cases, before.cases, self._case_tables.cases)
+        _merge(tables.guards, before.guards, self._case_tables.guards)
+        tables.audit.extend(self._case_tables.audit[len(before.audit) :])
+        self._lengths = (len(self._unanswered), len(self._turns), len(self._feedback))
+        self._conv_before = dict(self._conversations)
+        self._case_before = self._case_tables.copy()
+        self._kb_before = self.kb
         self.committed = True
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _merge(target: dict[K, V], before: dict[K, V], after: dict[K, V]) -> None:
+    """Apply the difference between `before` and `after` to `target` (keys added, changed or removed)."""
+    for key, value in after.items():
+        if key not in before or before[key] is not value:
+            target[key] = value
+    for key in before.keys() - after.keys():
+        target.pop(key, None)

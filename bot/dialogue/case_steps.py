@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from bot.core.case_number import scheme_for
@@ -24,6 +25,7 @@ from bot.services.case_lookup import CaseLookupService
 if TYPE_CHECKING:
     from bot.dialogue.machine import DialogueService, Step
 
+_FROM_FIRST_DIGIT = re.compile(r"[0-9０-９].*")
 TAIPEI = dt.timezone(dt.timedelta(hours=8))
 MAX_NUMBER_TRIES = 3
 NUMBER_SHOWN = "〔案號〕"  # what the turn log keeps instead of the case number
@@ -46,8 +48,9 @@ class CaseSteps:
         if not self.service.supports(conv.agency):
             return self._unsupported(d, conv, self.service.unsupported(conv.agency), text)
         # A case number typed together with the request skips a step.
-        if not text.startswith("["):
-            number = self.service.check_number(conv.agency, text)
+        typed = _FROM_FIRST_DIGIT.search(text) if not text.startswith("[") else None
+        if typed is not None:
+            number = self.service.check_number(conv.agency, typed.group(0))
             if isinstance(number, str):
                 return self._ask_verifier(conv, number)
         conv.state = State.CASE_NUMBER

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection
 from types import TracebackType
 from typing import Protocol
 
+from bot.domain.cases import CaseAudit, DirectoryAnswer, Guard, StoredCase, VerifierKind
+from bot.domain.conversation import Conversation
 from bot.domain.model import KnowledgeBase
 from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
 
@@ -48,12 +52,92 @@ class TurnRepository(Protocol):
         """How many turns are stored."""
         ...
 
+    def get(self, turn_id: int) -> Turn | None:
+        """One stored turn (with its id), or None."""
+        ...
+
 
 class FeedbackRepository(Protocol):
     """Answer feedback."""
 
     def add(self, feedback: Feedback) -> int:
         """Store one rating; returns its id."""
+        ...
+
+
+class ConversationRepository(Protocol):
+    """Dialogue state per channel user."""
+
+    def get(self, channel: str, user_key: str) -> Conversation | None:
+        """The stored conversation, or None for a new user."""
+        ...
+
+    def save(self, conversation: Conversation) -> bool:
+        """Store it if nobody else saved a newer version meanwhile (returns False then); bumps `version`."""
+        ...
+
+
+class ProcessedEventRepository(Protocol):
+    """Webhook deliveries already handled, so a redelivered event is processed once."""
+
+    def claim(self, channel: str, event_id: str) -> bool:
+        """Record the event; False when it was already recorded (a redelivery)."""
+        ...
+
+
+class CaseRepository(Protocol):
+    """Cases imported from agency exports (verifiers hashed)."""
+
+    def get(self, agency: str, case_number: str) -> StoredCase | None:
+        """One case by agency and canonical number, or None."""
+        ...
+
+    def upsert(self, case: StoredCase) -> str:
+        """Insert or update one case; returns "added", "updated" or "unchanged"."""
+        ...
+
+    def remove_missing(self, agency: str, keep: Collection[str]) -> int:
+        """Delete the agency's cases whose number is not in `keep`; returns how many."""
+        ...
+
+    def has_any(self) -> bool:
+        """True when any case is stored (cheap; used at start-up)."""
+        ...
+
+
+class CaseGuardRepository(Protocol):
+    """Failure counters and locks against guessing verifiers or case numbers."""
+
+    def get_for_update(self, key: str, now: dt.datetime) -> Guard:
+        """The guard for `key` (a fresh one is created), locked against concurrent writers until commit."""
+        ...
+
+    def save(self, guard: Guard) -> None:
+        """Store a guard returned by get_for_update and changed."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Forget a guard (after a successful verification)."""
+        ...
+
+
+class CaseAuditRepository(Protocol):
+    """The case-lookup audit trail (append-only)."""
+
+    def add(self, record: CaseAudit) -> int:
+        """Store one record; returns its id."""
+        ...
+
+    def list(self, limit: int = 100) -> list[CaseAudit]:
+        """Newest first."""
+        ...
+
+
+class CaseDirectory(Protocol):
+    """Where cases are looked up: our store (imported exports) or an agency's own case system."""
+
+    def lookup(self, agency: str, case_number: str, kind: VerifierKind, verifier: str) -> DirectoryAnswer:
+        """Verify `verifier` (normalised) for the case and return it; errors become Unavailable, never raise."""
         ...
 
 
@@ -71,6 +155,21 @@ class UnitOfWork(Protocol):
 
     @property
     def feedback(self) -> FeedbackRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def events(self) -> ProcessedEventRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def case_guards(self) -> CaseGuardRepository: ...
+
+    @property
+    def case_audit(self) -> CaseAuditRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

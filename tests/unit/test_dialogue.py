@@ -179,7 +179,7 @@ def test_unknown_payload_shows_the_menu(dialogue: DialogueService) -> None:
 
 def test_injection_strings_are_plain_text(dialogue: DialogueService, store: MemoryStore) -> None:
     reply = say(dialogue, "<script>alert(1)</script>'; DROP TABLE faq_entries; --")
-    assert reply.fallback
+    assert reply.kind in ("fallback", "did_you_mean") and reply.faq_id is None
     assert store.unanswered[-1].masked_text.startswith("<script>")  # stored as text, rendered safely by channels
 
 
@@ -199,3 +199,77 @@ def test_cancel_leaves_a_pending_choice(dialogue: DialogueService) -> None:
     assert say(dialogue, "可以分期繳納嗎？", user="u8").state == State.CHOOSING_AGENCY
     reply = say(dialogue, "取消", user="u8")
     assert reply.state == State.IDLE and reply.kind == "smalltalk"
+
+
+# --- case lookup inside the conversation ---------------------------------------------------------
+
+
+@pytest.fixture()
+def case_dialogue(kb: KnowledgeBase, service: AnswerService, store: MemoryStore) -> DialogueService:
+    from bot.config import Settings
+    from bot.core.verifier import CaseHasher
+    from bot.dialogue.case_steps import CaseSteps
+    from bot.services.case_import import load_demo_cases
+    from bot.services.case_lookup import CaseLookupService, StoredCaseDirectory
+
+    uow = lambda: InMemoryUnitOfWork(store)  # noqa: E731
+    hasher = CaseHasher("unit-test-pepper-0123")
+    load_demo_cases(Settings().demo_cases, uow, hasher)
+    cases = CaseLookupService(StoredCaseDirectory(uow, hasher), uow, hasher)
+    return DialogueService(kb, service, uow, secret="unit-test-secret", cases=CaseSteps(cases))
+
+
+def test_case_lookup_asks_number_then_verifier_then_shows_the_case(
+    case_dialogue: DialogueService, store: MemoryStore
+) -> None:
+    start = say(case_dialogue, "我想查詢我的案件進度", agency="aea-taichung")
+    assert start.kind == "case" and start.state == State.CASE_NUMBER
+    assert "113年度營稅執字第00012345號" in start.text  # the format, by example
+    bad = say(case_dialogue, "12345")
+    assert bad.state == State.CASE_NUMBER and "案號" in bad.text
+    asked = say(case_dialogue, "113營稅執12345")
+    assert asked.state == State.CASE_VERIFY
+    assert "分期" not in asked.text and "36,000" not in asked.text  # nothing revealed before verification
+    done = say(case_dialogue, "1234")
+    assert done.state == State.IDLE and done.kind == "case"
+    assert "36,000" in done.text and "04-0000-0103" in done.text and "示範" in done.text
+    assert [a.outcome.value for a in store.case_tables.audit] == ["verified"]
+    # The turn log never keeps the case number or the verifier.
+    assert all("12345" not in t.masked_text and t.masked_text != "1234" for t in store.turns)
+
+
+def test_wrong_verifier_and_unknown_case_read_the_same_and_five_failures_lock(
+    case_dialogue: DialogueService, store: MemoryStore
+) -> None:
+    say(case_dialogue, "查詢我的案件進度", agency="aea-taichung", user="v1")
+    say(case_dialogue, "113營稅執12345", user="v1")
+    wrong = say(case_dialogue, "9999", user="v1")
+    say(case_dialogue, "查詢我的案件進度", agency="aea-taichung", user="v2")
+    say(case_dialogue, "113營稅執99999", user="v2")
+    unknown = say(case_dialogue, "9999", user="v2")
+    assert wrong.text == unknown.text and wrong.state == State.CASE_NUMBER
+    for attempt in range(4):
+        say(case_dialogue, payload="case", user=f"w{attempt}", agency="aea-taichung")
+        say(case_dialogue, "113營稅執12345", user=f"w{attempt}")
+        say(case_dialogue, "0000", user=f"w{attempt}")
+    # Five failures on this case number in all: even the right verifier is now refused.
+    say(case_dialogue, "查詢我的案件進度 113營稅執12345", user="w9", agency="aea-taichung")
+    locked = say(case_dialogue, "1234", user="w9")
+    assert "暫停" in locked.text and "36,000" not in locked.text
+    assert locked.state == State.IDLE
+    assert store.case_tables.audit[-1].outcome.value == "locked"
+
+
+def test_case_lookup_without_agency_asks_for_it_and_mvs_points_elsewhere(case_dialogue: DialogueService) -> None:
+    asked = say(case_dialogue, payload="case", user="x1")
+    assert asked.kind == "choose_agency" and "ag:mvs-tainan" not in payloads(asked)
+    number = say(case_dialogue, payload="ag:tpo-taitung", user="x1")
+    assert number.state == State.CASE_NUMBER and "113年度" in number.text
+    mvs = say(case_dialogue, "查詢我的案件進度", agency="mvs-tainan", user="x2")
+    assert mvs.state == State.IDLE and "faq:prog-how-to-check" in payloads(mvs)
+
+
+def test_a_question_typed_mid_lookup_leaves_it(case_dialogue: DialogueService) -> None:
+    say(case_dialogue, "查詢我的案件進度", agency="aea-hsinchu", user="y1")
+    reply = say(case_dialogue, "可以刷卡繳嗎？", user="y1")
+    assert reply.state == State.IDLE and reply.faq_id == "pay-credit-card"

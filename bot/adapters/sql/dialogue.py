@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-_CONV = ConversationRow.__table__
+_CONV = cast(Table, ConversationRow.__table__)
 # Statements built once and reused: on the per-message hot path SQLAlchemy then skips expression building.
 _GET_CONVERSATION = select(_CONV).where(
     and_(_CONV.c.channel == bindparam("k_channel"), _CONV.c.user_key == bindparam("k_user"))
@@ -89,7 +89,11 @@ class SqlConversationRepository:
                 self.session, _CONV, {"channel": conversation.channel, "user_key": conversation.user_key, **values}
             )
         else:
-            keys = {"k_channel": conversation.channel, "k_user": conversation.user_key, "k_version": conversation.version}
+            keys = {
+                "k_channel": conversation.channel,
+                "k_user": conversation.user_key,
+                "k_version": conversation.version,
+            }
             result = self.session.execute(_UPDATE_CONVERSATION, {**keys, **values})
             saved = int(getattr(result, "rowcount", 0) or 0)
         if saved:

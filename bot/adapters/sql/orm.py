@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -103,6 +115,7 @@ class TurnRow(Base):
     fallback: Mapped[bool] = mapped_column(Boolean)
     score: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="answer", server_default="answer")
 
 
 class FeedbackRow(Base):
@@ -159,10 +172,10 @@ class CaseRow(Base):
 
 
 class CaseGuardRow(Base):
-    """Failed-verification counter and lock per case (five failures lock it for 15 minutes)."""
+    """Failed-verification counter and lock per case number and per user (five failures lock for 15 minutes)."""
 
     __tablename__ = "case_guards"
-    case_key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<agency>:<case number>"
+    guard_key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "case:<hash>" | "user:<hash>"
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -178,4 +191,5 @@ class CaseAuditRow(Base):
     user_key: Mapped[str] = mapped_column(String(64))
     agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
     case_ref: Mapped[str] = mapped_column(String(100))  # masked case number
-    outcome: Mapped[str] = mapped_column(String(30))  # verified | wrong_verifier | locked | not_found | invalid_number
+    outcome: Mapped[str] = mapped_column(String(30))  # bot.domain.cases.AuditOutcome
+    verifier_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # never the verifier itself

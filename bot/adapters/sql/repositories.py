@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.adapters.sql.orm import (
@@ -212,7 +212,8 @@ class SqlUnansweredRepository:
         ]
 
 
-_INSERT_TURN = insert(TurnRow.__table__).returning(TurnRow.__table__.c.id)
+_TURNS = cast(Table, TurnRow.__table__)
+_INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)
 
 
 class SqlTurnRepository:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.sql.cases import SqlCaseAuditRepository, SqlCaseGuardRepository, SqlCaseRepository
+from bot.adapters.sql.dialogue import SqlConversationRepository, SqlProcessedEventRepository
 from bot.adapters.sql.repositories import (
     SqlFeedbackRepository,
     SqlKnowledgeRepository,
@@ -47,6 +49,11 @@ class SqlUnitOfWork:
         self.unanswered = SqlUnansweredRepository(self.session)
         self.turns = SqlTurnRepository(self.session)
         self.feedback = SqlFeedbackRepository(self.session)
+        self.conversations = SqlConversationRepository(self.session)
+        self.events = SqlProcessedEventRepository(self.session)
+        self.cases = SqlCaseRepository(self.session)
+        self.case_guards = SqlCaseGuardRepository(self.session)
+        self.case_audit = SqlCaseAuditRepository(self.session)
         return self
 
     def __exit__(
