@@ -199,6 +199,7 @@ class DialogueService:
         if payload == "cancel":
             self._reset(conv)
             return self._say(conv, "cancelled", "smalltalk", shown)
+        # "start" (a widget opening) and "menu", like any payload we do not know, show the greeting menu.
         self._reset(conv)
         return self._say(conv, "greeting", "smalltalk", shown, self._menu(conv))
 
