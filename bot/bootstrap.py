@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import sessionmaker
@@ -21,7 +22,13 @@ from bot.dialogue.machine import DialogueService
 from bot.domain.model import KnowledgeBase
 from bot.services.answering import AnswerService
 from bot.services.case_lookup import CaseLookupService
+from bot.services.live_content import LiveKnowledge, Snapshot
 from bot.services.ports import CaseDirectory, UnitOfWork
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bot.adapters.rasa_rest import RasaRestDialogue
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +47,11 @@ class App:
     matcher: Matcher
     answers: AnswerService
     engine: Engine | None = None
-    dialogue: DialogueService | None = None  # set by bootstrap(); Optional only so tests can build partial apps
+    # set by bootstrap() (the Rasa REST adapter when settings.engine == "rasa"); Optional only for partial test apps
+    dialogue: DialogueService | RasaRestDialogue | None = None
     cases: CaseLookupService | None = None  # set by bootstrap(); case-progress lookup
+    # set by bootstrap(): follows content changes made by any process (kb/matcher/answers above are start-up's)
+    live: LiveKnowledge | None = None
 
 
 def build_matcher(
@@ -144,6 +154,7 @@ def bootstrap(
     uow_factory: Callable[[], UnitOfWork] | None = None,
     calibration: Calibration | None = None,
     case_directory: CaseDirectory | None = None,
+    rasa_client: httpx.Client | None = None,
 ) -> App:
     """Wire the application. Tests pass an in-memory unit of work; production uses the SQL store."""
     settings = settings or Settings()
@@ -153,11 +164,38 @@ def bootstrap(
         engine, uow_factory = sql_uow_factory(settings)
         ensure_ready(settings, engine, uow_factory)
     with uow_factory() as uow:
+        version = uow.knowledge.version()
         kb = uow.knowledge.get()
     cache = IndexCache(settings.data_dir / "index-cache") if settings.index_cache else None
     matcher = build_matcher(kb, calibration, cache)
     answers = AnswerService(kb, matcher, uow_factory)
     cases = build_case_service(settings, uow_factory, case_directory)
     app = App(settings, uow_factory, kb, matcher, answers, engine, cases=cases)
-    app.dialogue = DialogueService(kb, answers, uow_factory, secret=settings.secret_key, cases=CaseSteps(cases))
+    factory = uow_factory
+
+    def rebuild(new_kb: KnowledgeBase) -> AnswerService:
+        return AnswerService(new_kb, build_matcher(new_kb, calibration, cache), factory)
+
+    app.live = LiveKnowledge(uow_factory, rebuild, Snapshot(version, kb, answers))
+    native = DialogueService(kb, app.live.answers, uow_factory, secret=settings.secret_key, cases=CaseSteps(cases))
+    app.dialogue = native if settings.engine == "native" else build_rasa_dialogue(settings, app, native, rasa_client)
     return app
+
+
+def build_rasa_dialogue(
+    settings: Settings, app: App, native: DialogueService, client: httpx.Client | None = None
+) -> RasaRestDialogue:
+    """The dialogue over a Rasa server's REST channel; ratings are stored as the native engine stores them."""
+    import httpx
+
+    from bot.adapters.rasa_rest import RasaRestDialogue
+
+    assert settings.rasa_url is not None, "Settings refuses the rasa engine without a URL"
+    return RasaRestDialogue(
+        settings.rasa_url,
+        client or httpx.Client(timeout=settings.rasa_timeout),
+        app.kb,
+        app.answers,
+        secret=settings.secret_key,
+        record_feedback=native.feedback,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
     # Keys the stored verifier hashes; changing it means re-importing cases. Refused outside dev.
     case_verifier_pepper: str = DEV_CASE_PEPPER
     demo_cases: Path = default_demo_cases()  # loaded on the embedded default when no case is stored
+    # Who runs the conversation: civicbot's own engine, or a Rasa server's REST channel at rasa_url.
+    engine: Literal["native", "rasa"] = "native"
+    rasa_url: str | None = None
+    rasa_timeout: float = 10.0  # seconds for one Rasa turn (NLU + actions)
 
     # Chat channels keep the platforms' usual variable names (no prefix); absent credentials = not mounted.
     line_channel_secret: str | None = Field(default=None, validation_alias="LINE_CHANNEL_SECRET")
@@ -110,6 +115,16 @@ class Settings(BaseSettings):
             )
         if not self.case_verifier_pepper:
             raise ValueError("CIVICBOT_CASE_VERIFIER_PEPPER must not be empty")
+        return self
+
+    @model_validator(mode="after")
+    def _check_engine(self) -> Settings:
+        """The Rasa engine needs the Rasa server's http(s) URL."""
+        self.rasa_url = self.rasa_url or None
+        if self.engine == "rasa" and not self.rasa_url:
+            raise ValueError("the rasa engine needs CIVICBOT_RASA_URL (serve --rasa-url URL), e.g. http://127.0.0.1:5005")
+        if self.rasa_url and not self.rasa_url.startswith(("http://", "https://")):
+            raise ValueError("CIVICBOT_RASA_URL must start with http:// or https://")
         return self
 
     @property

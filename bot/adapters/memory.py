@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import datetime as dt
+from collections.abc import Collection, Mapping
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -13,7 +16,8 @@ from bot.adapters.memory_cases import (
     MemoryCaseRepository,
 )
 from bot.domain.conversation import Conversation
-from bot.domain.model import KnowledgeBase
+from bot.domain.editorial import ChangeRecord
+from bot.domain.model import FaqEntry, KnowledgeBase
 from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
 from bot.domain.serialize import content_hash
 
@@ -29,6 +33,9 @@ class MemoryStore:
         self.conversations: dict[tuple[str, str], Conversation] = {}
         self.events: set[tuple[str, str]] = set()
         self.case_tables = CaseTables()
+        self.content_version = 1  # bumped by every commit that changed the knowledge base
+        self.history: list[ChangeRecord] = []
+        self.files: dict[str, str] = {}  # entry id -> faq/ file
 
 
 class _Knowledge:
@@ -41,7 +48,26 @@ class _Knowledge:
     def has_entries(self) -> bool:
         return bool(self._uow.kb.entries)
 
-    def sync(self, kb: KnowledgeBase) -> SyncReport:
+    def version(self) -> int:
+        staged = self._uow.kb is not self._uow._kb_before  # SQL reads its own uncommitted bump too
+        return self._uow.store.content_version + (1 if staged else 0)
+
+    def files(self) -> dict[str, str]:
+        return dict(self._uow.files)
+
+    def save_entry(self, entry: FaqEntry, file: str | None = None) -> None:
+        entries = self._uow.kb.entries
+        if any(e.id == entry.id for e in entries):
+            entries = tuple(entry if e.id == entry.id else e for e in entries)
+        else:
+            entries = (*entries, entry)
+        self._uow.kb = dataclasses.replace(self._uow.kb, entries=entries)
+        if file is not None:
+            self._uow.files[entry.id] = file
+
+    def sync(self, kb: KnowledgeBase, files: Mapping[str, str] | None = None) -> SyncReport:
+        if files is not None:
+            self._uow.files.update({e.id: files[e.id] for e in kb.entries if e.id in files})
         old = {e.id: e for e in self._uow.kb.entries}
         report = SyncReport()
         entries = []
@@ -58,8 +84,19 @@ class _Knowledge:
             if entry.status != "retired":
                 report.retired.append(entry.id)
             entries.append(dataclasses.replace(entry, status="retired"))
-        self._uow.kb = dataclasses.replace(kb, entries=tuple(entries))
+        new_kb = dataclasses.replace(kb, entries=tuple(entries))
+        if _content(new_kb) != _content(self._uow.kb):  # an unchanged load is no content change (no version bump)
+            self._uow.kb = new_kb
         return report
+
+
+def _content(kb: KnowledgeBase) -> KnowledgeBase:
+    """The knowledge base in a canonical order (as the SQL store keeps it), for change detection."""
+    return dataclasses.replace(
+        kb,
+        agencies=tuple(sorted(kb.agencies, key=lambda a: a.code)),
+        entries=tuple(sorted(kb.entries, key=lambda e: e.id)),
+    )
 
 
 T = TypeVar("T")
@@ -82,6 +119,29 @@ class _Unanswered(_AppendOnly[UnansweredQuestion]):
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         rows = [q for q in reversed(self.items) if status is None or q.status == status]
+        return rows[:limit]
+
+    def get(self, ids: Collection[int]) -> builtins.list[UnansweredQuestion]:
+        wanted = set(ids)
+        return [q for q in self.items if q.id in wanted]
+
+    def resolve(self, ids: Collection[int], status: str, resolution: str | None, editor: str, at: dt.datetime) -> int:
+        wanted, changed = set(ids), 0
+        for i, q in enumerate(self.items):
+            if q.id in wanted:
+                self.items[i] = dataclasses.replace(q, status=status, resolution=resolution)
+                changed += 1
+        return changed
+
+
+class _History(_AppendOnly[ChangeRecord]):
+    def add(self, item: ChangeRecord) -> int:
+        new_id = len(self.items) + 1
+        self.items.append(dataclasses.replace(item, id=new_id))
+        return new_id
+
+    def list(self, entry_id: str | None = None, limit: int = 100) -> list[ChangeRecord]:
+        rows = [r for r in reversed(self.items) if entry_id is None or r.entry_id == entry_id]
         return rows[:limit]
 
 
@@ -139,6 +199,10 @@ class InMemoryUnitOfWork:
         self.kb = self.store.kb
         self._kb_before = self.store.kb
         self._unanswered: list[UnansweredQuestion] = list(self.store.unanswered)
+        self._unanswered_before = tuple(self._unanswered)
+        self._history: list[ChangeRecord] = list(self.store.history)
+        self._n_history = len(self._history)
+        self.files = dict(self.store.files)
         self._turns: list[Turn] = list(self.store.turns)
         self._feedback: list[Feedback] = list(self.store.feedback)
         self._conversations = dict(self.store.conversations)
@@ -146,6 +210,7 @@ class InMemoryUnitOfWork:
         self._lengths = (len(self._unanswered), len(self._turns), len(self._feedback))
         self.knowledge = _Knowledge(self)
         self.unanswered = _Unanswered(self._unanswered)
+        self.history = _History(self._history)
         self.turns = _Turns(self._turns)
         self.feedback = _AppendOnly(self._feedback)
         self.conversations = _Conversations(self._conversations)
@@ -168,8 +233,16 @@ class InMemoryUnitOfWork:
         store = self.store
         if self.kb is not self._kb_before:
             store.kb = self.kb
+            store.content_version += 1
+        store.files.update(self.files)
         n_unanswered, n_turns, n_feedback = self._lengths
+        for i, original in enumerate(self._unanswered_before):  # resolutions change existing rows
+            if self._unanswered[i] is not original:
+                store.unanswered[i] = self._unanswered[i]
+        self._unanswered_before = tuple(self._unanswered)
         store.unanswered.extend(self._unanswered[n_unanswered:])
+        store.history.extend(self._history[self._n_history :])
+        self._n_history = len(self._history)
         store.turns.extend(self._turns[n_turns:])
         store.feedback.extend(self._feedback[n_feedback:])
         _merge(store.conversations, self._conv_before, self._conversations)

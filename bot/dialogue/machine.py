@@ -50,19 +50,29 @@ class DialogueService:
     def __init__(
         self,
         kb: KnowledgeBase,
-        answers: AnswerService,
+        answers: AnswerService | Callable[[], AnswerService],
         uow_factory: Callable[[], UnitOfWork],
         *,
         secret: str,
         cases: CaseSteps | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.kb = kb
-        self.answers = answers
+        self._kb = kb
+        self._answers = answers  # a callable (LiveKnowledge.answers) follows content changes while running
         self.uow_factory = uow_factory
         self._secret = secret.encode()
         self.cases = cases
         self.clock = clock
+
+    @property
+    def answers(self) -> AnswerService:
+        """The answer service for the current content."""
+        return self._answers if isinstance(self._answers, AnswerService) else self._answers()
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The current knowledge base (agencies, entries)."""
+        return self._kb if isinstance(self._answers, AnswerService) else self.answers.kb
 
     # --- entry points -------------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ class UnansweredQuestion:
     candidates: tuple[dict[str, Any], ...]
     created_at: dt.datetime
     id: int | None = None
-    status: str = "open"
+    status: str = "open"  # open | resolved | dismissed
+    resolution: str | None = None  # the FAQ entry it was attached to or drafted as
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""The `civicbot` command line: ask, chat, eval, faq, unanswered, agencies, cases, db."""
+"""The `civicbot` command line: ask, chat, eval, faq, unanswered (list, clusters, resolve), agencies, cases, db."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -262,6 +263,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
             "agency": q.agency,
             "reason": q.reason,
             "status": q.status,
+            "resolution": q.resolution,
             "created_at": q.created_at.isoformat(),
             "candidates": list(q.candidates),
         }
@@ -293,11 +295,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from bot.entrypoints.web import create_app
 
+    if args.engine is not None:  # through the environment, so --workers processes get the same engine
+        os.environ["CIVICBOT_ENGINE"] = args.engine
+    if args.rasa_url is not None:
+        os.environ["CIVICBOT_RASA_URL"] = args.rasa_url
     app = _app()  # migrates, loads the bundled FAQ and warms the index cache once, before any worker starts
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     print(f"civicbot is serving on http://{args.host}:{args.port}", flush=True)
     print(f"  demo page (chat widget): http://{host}:{args.port}/", flush=True)
     print(f"  API docs:                http://{host}:{args.port}/docs", flush=True)
+    if app.settings.engine == "rasa":
+        print(f"  conversations by Rasa:   {app.settings.rasa_url}", flush=True)
     if args.workers > 1:
         uvicorn.run(
             "bot.entrypoints.web:create_app_from_env",
@@ -397,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("dir", nargs="?", help="knowledge-base folder (default: the bundled faq/)")
         sp.add_argument("--json", action="store_true")
         sp.set_defaults(func=cmd_faq)
+    from bot.entrypoints import cli_editorial
+
+    cli_editorial.add_faq_commands(faq_sub)
 
     un = sub.add_parser("unanswered", help="the unanswered-question log")
     un_sub = un.add_subparsers(dest="unanswered_command", required=True)
@@ -405,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     ul.add_argument("--limit", type=int, default=100)
     ul.add_argument("--all", action="store_true", help="include resolved questions")
     ul.set_defaults(func=cmd_unanswered)
+    cli_editorial.add_unanswered_commands(un_sub)
 
     ag = sub.add_parser("agencies", help="list agency codes")
     ag.add_argument("--json", action="store_true")
@@ -415,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--workers", type=int, default=1, help="worker processes (share state through the database)")
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    sv.add_argument("--engine", choices=["native", "rasa"], help="who runs the conversation (default: native)")
+    sv.add_argument("--rasa-url", metavar="URL", help="with --engine rasa: the Rasa server, e.g. http://127.0.0.1:5005")
     sv.set_defaults(func=cmd_serve)
 
     tg = sub.add_parser("telegram", help="answer on Telegram by long polling (no public URL needed)")
@@ -445,12 +459,18 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from bot.bootstrap import SetupError
 
     try:
         return int(args.func(args))
     except (UsageError, SetupError) as exc:
         print(f"civicbot: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # settings refused at start-up (placeholder secrets outside dev…)
+        for error in exc.errors():
+            print(f"civicbot: configuration: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text as sql_text
 
+from bot.adapters.rasa_rest import RasaRestDialogue
 from bot.bootstrap import App, bootstrap
 from bot.core.normalize import MAX_QUESTION_CHARS
 from bot.dialogue.messages import MAX_PAYLOAD_BYTES, Inbound
@@ -118,7 +119,7 @@ def create_app(app: App) -> FastAPI:
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        """Liveness and readiness: the store answers and the knowledge base is loaded."""
+        """Liveness and readiness: the store answers, the knowledge base is loaded; the engine (and Rasa's state)."""
         if app.engine is not None:
             try:
                 with app.engine.connect() as conn:
@@ -126,7 +127,13 @@ def create_app(app: App) -> FastAPI:
             except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
                 log.error("health check: database unreachable: %s", type(exc).__name__)
                 raise HTTPException(status_code=503, detail="database unreachable") from None
-        return {"status": "ok", "entries": len(app.kb.published()), "agencies": [a.code for a in app.kb.agencies]}
+        health: dict[str, Any] = {"status": "ok", "engine": settings.engine, "entries": len(app.kb.published()),
+                                   "agencies": [a.code for a in app.kb.agencies]}
+        if isinstance(dialogue, RasaRestDialogue):
+            # Reported, not fatal: while Rasa is down every channel still answers (politely) and a failing
+            # probe would restart civicbot, which cannot bring Rasa back.
+            health["rasa"] = "ok" if dialogue.ping() else "unreachable"
+        return health
 
     @api.get("/api/agencies", tags=["chat"])
     def agencies() -> list[dict[str, str]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.domain.records import SyncReport
+from bot.services.editing import record_change
 from bot.services.kb_files import LoadReport, load_kb
 from bot.services.ports import UnitOfWork
 from bot.services.validate import validate_kb
@@ -30,12 +33,22 @@ def check_folder(faq_dir: Path) -> list[str]:
     return read_and_check(faq_dir)[1]
 
 
-def load_folder_into_store(faq_dir: Path, uow_factory: Callable[[], UnitOfWork]) -> SyncReport:
-    """Validate the folder and make the store equal to it, in one transaction."""
+def load_folder_into_store(
+    faq_dir: Path, uow_factory: Callable[[], UnitOfWork], editor: str = "faq load"
+) -> SyncReport:
+    """Validate the folder and make the store equal to it, in one transaction; each entry change is recorded."""
     report, problems = read_and_check(faq_dir)
     if problems:
         raise InvalidKnowledgeBase(problems)
     with uow_factory() as uow:
-        sync = uow.knowledge.sync(report.kb)
+        before = {e.id: e for e in uow.knowledge.get().entries} if uow.knowledge.has_entries() else {}
+        sync = uow.knowledge.sync(report.kb, report.entry_files)
+        now = dt.datetime.now(dt.UTC)
+        after = {e.id: e for e in report.kb.entries}
+        for entry_id in (*sync.added, *sync.changed):
+            record_change(uow, editor, "load", before.get(entry_id), after[entry_id], now)
+        for entry_id in sync.retired:
+            old = before[entry_id]
+            record_change(uow, editor, "load", old, dataclasses.replace(old, status="retired"), now)
         uow.commit()
     return sync

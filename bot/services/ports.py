@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from types import TracebackType
 from typing import Protocol
 
 from bot.domain.cases import CaseAudit, DirectoryAnswer, Guard, StoredCase, VerifierKind
 from bot.domain.conversation import Conversation
-from bot.domain.model import KnowledgeBase
+from bot.domain.editorial import ChangeRecord
+from bot.domain.model import FaqEntry, KnowledgeBase
 from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
 
 
@@ -24,8 +26,23 @@ class KnowledgeRepository(Protocol):
         """True when any FAQ entry is stored (cheap; used at start-up)."""
         ...
 
-    def sync(self, kb: KnowledgeBase) -> SyncReport:
-        """Make stored content equal to `kb`; entries missing from `kb` are retired, not deleted."""
+    def sync(self, kb: KnowledgeBase, files: Mapping[str, str] | None = None) -> SyncReport:
+        """Make stored content equal to `kb` (entry id -> file from `files`); missing entries are retired.
+
+        Bumps the content version when anything changed.
+        """
+        ...
+
+    def version(self) -> int:
+        """The content version (one cheap read; every process polls it)."""
+        ...
+
+    def save_entry(self, entry: FaqEntry, file: str | None = None) -> None:
+        """Insert or replace one entry (keeping its file unless `file` is given) and bump the content version."""
+        ...
+
+    def files(self) -> dict[str, str]:
+        """Entry id -> the faq/ file it belongs to, in folder order (entries without a file are absent)."""
         ...
 
 
@@ -38,6 +55,26 @@ class UnansweredRepository(Protocol):
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         """Newest first."""
+        ...
+
+    def get(self, ids: Collection[int]) -> builtins.list[UnansweredQuestion]:
+        """The questions with these ids (any status), oldest first."""
+        ...
+
+    def resolve(self, ids: Collection[int], status: str, resolution: str | None, editor: str, at: dt.datetime) -> int:
+        """Set status ("resolved" / "dismissed") and the entry it went to; returns how many changed."""
+        ...
+
+
+class HistoryRepository(Protocol):
+    """The editorial change history (append-only)."""
+
+    def add(self, record: ChangeRecord) -> int:
+        """Store one change; returns its id."""
+        ...
+
+    def list(self, entry_id: str | None = None, limit: int = 100) -> list[ChangeRecord]:
+        """Newest first; only one entry's changes when `entry_id` is given."""
         ...
 
 
@@ -149,6 +186,9 @@ class UnitOfWork(Protocol):
 
     @property
     def unanswered(self) -> UnansweredRepository: ...
+
+    @property
+    def history(self) -> HistoryRepository: ...
 
     @property
     def turns(self) -> TurnRepository: ...

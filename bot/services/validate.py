@@ -31,20 +31,22 @@ def validate_kb(kb: KnowledgeBase, entry_files: dict[str, str] | None = None) ->
         if not entry.question_zh:
             problems.append(f"{where}: missing question.zh")
         core = entry.topic in CORE_TOPICS
-        if core and not entry.question_en:
+        # A draft (e.g. pre-filled from unanswered questions) may be incomplete; publishing needs everything.
+        complete = entry.status != "draft"
+        if complete and core and not entry.question_en:
             problems.append(f"{where}: core topic needs question.en")
-        if len(entry.variants) < MIN_VARIANTS:
+        if complete and len(entry.variants) < MIN_VARIANTS:
             problems.append(f"{where}: needs at least {MIN_VARIANTS} variants (has {len(entry.variants)})")
-        if entry.last_reviewed is None:
+        if complete and entry.last_reviewed is None:
             problems.append(f"{where}: missing or invalid last_reviewed date")
-        if not entry.answers:
+        if complete and not entry.answers:
             problems.append(f"{where}: no answers")
         covered: set[str] = set()
         for n, block in enumerate(entry.answers, start=1):
             bwhere = f"{where}: answer #{n}"
-            if not block.zh:
+            if complete and not block.zh:
                 problems.append(f"{bwhere}: empty answer (zh)")
-            if core and not block.en:
+            if complete and core and not block.en:
                 problems.append(f"{bwhere}: core topic needs an English answer (en)")
             if not block.agencies:
                 problems.append(f"{bwhere}: no agencies")
@@ -54,7 +56,7 @@ def validate_kb(kb: KnowledgeBase, entry_files: dict[str, str] | None = None) ->
                 elif code in covered:
                     problems.append(f"{bwhere}: agency {code!r} has two answer blocks")
                 covered.add(code)
-            if not block.sources:
+            if complete and not block.sources:
                 problems.append(f"{bwhere}: missing source")
             allowed = {d for c in block.agencies if c in agencies for d in agencies[c].documents}
             for source in block.sources:

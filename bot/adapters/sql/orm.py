@@ -46,6 +46,8 @@ class FaqEntryRow(Base):
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    file: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the faq/ file `faq export` writes it to
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # order in the loaded folder
     variants: Mapped[list[FaqVariantRow]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="FaqVariantRow.position"
     )
@@ -101,6 +103,33 @@ class UnansweredRow(Base):
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    resolution: Mapped[str | None] = mapped_column(String(100), nullable=True)  # FAQ entry attached to / drafted
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ContentVersionRow(Base):
+    """One row: the knowledge-base content version, bumped in the transaction of every content change."""
+
+    __tablename__ = "content_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FaqChangeRow(Base):
+    """The editorial history: every content change with editor, time, action and the entry before/after."""
+
+    __tablename__ = "faq_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    editor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    entry_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TurnRow(Base):

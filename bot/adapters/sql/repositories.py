@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
+from collections.abc import Collection, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.adapters.sql.editorial import bump_version, read_version
 from bot.adapters.sql.orm import (
     AgencyRow,
     FaqAnswerRow,
@@ -44,10 +47,7 @@ class SqlKnowledgeRepository:
 
     def get(self) -> KnowledgeBase:
         """Read everything needed to build the matcher."""
-        agencies = tuple(
-            Agency(r.code, r.name_zh, r.name_en, r.short_zh, r.short_en, tuple(r.aliases), tuple(r.documents))
-            for r in self.session.scalars(select(AgencyRow).order_by(AgencyRow.code))
-        )
+        agencies = self.get_agencies()
         rows = self.session.scalars(
             select(FaqEntryRow)
             .options(selectinload(FaqEntryRow.variants), selectinload(FaqEntryRow.answers))
@@ -66,9 +66,13 @@ class SqlKnowledgeRepository:
         """True when any FAQ entry is stored."""
         return self.session.scalar(select(FaqEntryRow.id).limit(1)) is not None
 
-    def sync(self, kb: KnowledgeBase) -> SyncReport:
-        """Make stored content equal to `kb`; stored entries missing from `kb` are retired."""
+    def sync(self, kb: KnowledgeBase, files: Mapping[str, str] | None = None) -> SyncReport:
+        """Make stored content equal to `kb`; stored entries missing from `kb` are retired.
+
+        Bumps the content version when anything the matcher or the answers use changed.
+        """
         report = SyncReport()
+        agencies_before = self.get_agencies()
         for agency in kb.agencies:
             self.session.merge(
                 AgencyRow(
@@ -83,28 +87,73 @@ class SqlKnowledgeRepository:
             )
         existing = {r.id: r for r in self.session.scalars(select(FaqEntryRow))}
         now = _utcnow()
-        for entry in kb.entries:
+        for position, entry in enumerate(kb.entries):
             digest = content_hash(entry)
             row = existing.pop(entry.id, None)
             if row is None:
-                self.session.add(_entry_to_row(entry, digest, now))
+                row = _entry_to_row(entry, digest, now)
+                self.session.add(row)
                 report.added.append(entry.id)
             elif row.content_hash != digest:
                 _update_row(row, entry, digest, now)
                 report.changed.append(entry.id)
             else:
                 report = SyncReport(report.added, report.changed, report.retired, report.unchanged + 1)
+            if files is not None:
+                row.file, row.position = files.get(entry.id, row.file), position
         for row in existing.values():
             if row.status != "retired":
                 row.status = "retired"
                 row.updated_at = now
                 report.retired.append(row.id)
-        self._sync_out_of_scope(kb)
-        self.session.merge(KbSettingRow(key="lexicon", value=_lexicon_to_json(kb.lexicon)))
+        oos_changed = self._sync_out_of_scope(kb)
+        lex_row = self.session.get(KbSettingRow, "lexicon")
+        lexicon = _lexicon_to_json(kb.lexicon)
+        lex_changed = lex_row is None or lex_row.value != lexicon
+        if lex_changed:
+            self.session.merge(KbSettingRow(key="lexicon", value=lexicon))
         self.session.flush()
+        entries_changed = bool(report.added or report.changed or report.retired)
+        agencies_changed = agencies_before != tuple(sorted(kb.agencies, key=lambda a: a.code))
+        if entries_changed or oos_changed or lex_changed or agencies_changed:
+            bump_version(self.session)
         return report
 
-    def _sync_out_of_scope(self, kb: KnowledgeBase) -> None:
+    def get_agencies(self) -> tuple[Agency, ...]:
+        """The stored agencies, by code."""
+        return tuple(
+            Agency(r.code, r.name_zh, r.name_en, r.short_zh, r.short_en, tuple(r.aliases), tuple(r.documents))
+            for r in self.session.scalars(select(AgencyRow).order_by(AgencyRow.code))
+        )
+
+    def version(self) -> int:
+        """The content version."""
+        return read_version(self.session)
+
+    def save_entry(self, entry: FaqEntry, file: str | None = None) -> None:
+        """Insert or replace one entry and bump the content version."""
+        digest, now = content_hash(entry), _utcnow()
+        row = self.session.get(FaqEntryRow, entry.id)
+        if row is None:
+            row = _entry_to_row(entry, digest, now)
+            self.session.add(row)
+        else:
+            _update_row(row, entry, digest, now)
+        if file is not None:
+            row.file = file
+        self.session.flush()
+        bump_version(self.session)
+
+    def files(self) -> dict[str, str]:
+        """Entry id -> file, in folder order (then by id)."""
+        rows = self.session.execute(
+            select(FaqEntryRow.id, FaqEntryRow.file)
+            .where(FaqEntryRow.file.is_not(None))
+            .order_by(FaqEntryRow.position.is_(None), FaqEntryRow.position, FaqEntryRow.id)
+        )
+        return {entry_id: file for entry_id, file in rows if file}
+
+    def _sync_out_of_scope(self, kb: KnowledgeBase) -> bool:
         wanted = [(c.category, c.note, ex) for c in kb.out_of_scope for ex in c.examples]
         stored = [
             (r.category, r.note, r.text) for r in self.session.scalars(select(OutOfScopeRow).order_by(OutOfScopeRow.id))
@@ -112,6 +161,7 @@ class SqlKnowledgeRepository:
         if stored != wanted:
             self.session.execute(delete(OutOfScopeRow))
             self.session.add_all(OutOfScopeRow(category=c, note=n, text=t) for c, n, t in wanted)
+        return stored != wanted
 
 
 def _entry_from_row(r: FaqEntryRow) -> FaqEntry:
@@ -197,19 +247,43 @@ class SqlUnansweredRepository:
         query = select(UnansweredRow).order_by(UnansweredRow.created_at.desc(), UnansweredRow.id.desc()).limit(limit)
         if status is not None:
             query = query.where(UnansweredRow.status == status)
-        return [
-            UnansweredQuestion(
-                masked_text=r.masked_text,
-                channel=r.channel,
-                agency=r.agency,
-                reason=r.reason,
-                candidates=tuple(r.candidates),
-                created_at=r.created_at,
-                id=r.id,
-                status=r.status,
+        return [_unanswered_from_row(r) for r in self.session.scalars(query)]
+
+    def get(self, ids: Collection[int]) -> builtins.list[UnansweredQuestion]:
+        """The questions with these ids (any status), oldest first."""
+        wanted = sorted(set(ids))
+        rows: list[UnansweredRow] = []
+        for start in range(0, len(wanted), 500):  # keep the IN list within every driver's limits
+            chunk = wanted[start : start + 500]
+            rows.extend(self.session.scalars(select(UnansweredRow).where(UnansweredRow.id.in_(chunk))))
+        return [_unanswered_from_row(r) for r in sorted(rows, key=lambda r: r.id)]
+
+    def resolve(self, ids: Collection[int], status: str, resolution: str | None, editor: str, at: dt.datetime) -> int:
+        """Set status and resolution of these questions; returns how many rows changed."""
+        wanted, changed = sorted(set(ids)), 0
+        for start in range(0, len(wanted), 500):
+            done = self.session.execute(
+                update(UnansweredRow)
+                .where(UnansweredRow.id.in_(wanted[start : start + 500]))
+                .values(status=status, resolution=resolution, resolved_by=editor, resolved_at=at)
+                .execution_options(synchronize_session=False)
             )
-            for r in self.session.scalars(query)
-        ]
+            changed += int(getattr(done, "rowcount", 0) or 0)
+        return changed
+
+
+def _unanswered_from_row(r: UnansweredRow) -> UnansweredQuestion:
+    return UnansweredQuestion(
+        masked_text=r.masked_text,
+        channel=r.channel,
+        agency=r.agency,
+        reason=r.reason,
+        candidates=tuple(r.candidates),
+        created_at=r.created_at,
+        id=r.id,
+        status=r.status,
+        resolution=r.resolution,
+    )
 
 
 _TURNS = cast(Table, TurnRow.__table__)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.sql.cases import SqlCaseAuditRepository, SqlCaseGuardRepository, SqlCaseRepository
 from bot.adapters.sql.dialogue import SqlConversationRepository, SqlProcessedEventRepository
+from bot.adapters.sql.editorial import SqlHistoryRepository
 from bot.adapters.sql.repositories import (
     SqlFeedbackRepository,
     SqlKnowledgeRepository,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.session = self._factory()
         self.knowledge = SqlKnowledgeRepository(self.session)
         self.unanswered = SqlUnansweredRepository(self.session)
+        self.history = SqlHistoryRepository(self.session)
         self.turns = SqlTurnRepository(self.session)
         self.feedback = SqlFeedbackRepository(self.session)
         self.conversations = SqlConversationRepository(self.session)
