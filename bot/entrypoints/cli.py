@@ -445,6 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.entrypoints import cli_cases
 
     cli_cases.add_parser(sub)
+    from bot.entrypoints import cli_users
+
+    cli_users.add_parser(sub)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -1,4 +1,4 @@
-"""The ASGI app: chat API, widget assets and demo page, health check, and the LINE / Telegram webhooks."""
+"""The ASGI app: chat API, widget assets and demo page, health check, admin console, LINE / Telegram webhooks."""
 
 from __future__ import annotations
 
@@ -153,6 +153,10 @@ def create_app(app: App) -> FastAPI:
     if STATIC_DIR.is_dir():
         api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    from bot.admin import routes as admin_routes
+
+    if admin_routes.mount(api, app):
+        log.info("admin console mounted at /admin")
     for name in CHANNEL_MODULES:
         try:
             module = importlib.import_module(name)

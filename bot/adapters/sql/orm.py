@@ -222,3 +222,27 @@ class CaseAuditRow(Base):
     case_ref: Mapped[str] = mapped_column(String(100))  # masked case number
     outcome: Mapped[str] = mapped_column(String(30))  # bot.domain.cases.AuditOutcome
     verifier_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # never the verifier itself
+
+
+class UserRow(Base):
+    """An admin-console account (never a citizen)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[str] = mapped_column(String(20))  # admin | editor | staff
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AdminAuditRow(Base):
+    """Every admin-console action and sign-in attempt (failed sign-ins also drive the rate limit)."""
+
+    __tablename__ = "admin_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)  # client IP address
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

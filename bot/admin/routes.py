@@ -1,0 +1,273 @@
+"""Admin console routes under /admin: sign-in, the unanswered queue, staff quick search, accounts.
+
+Every page needs a signed-in account with the right role; every POST also needs the session's CSRF token.
+Refusals: not signed in -> 303 to the sign-in page (GET) or 403 (POST); wrong role or bad token -> 403.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from bot.admin import pages
+from bot.admin.session import COOKIE, Session, Signer
+from bot.services.answering import InputError
+from bot.services.editing import EditError
+from bot.services.users import TooManyAttempts, User, UserError, UserService
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from bot.services.resolution import ResolutionService
+
+log = logging.getLogger(__name__)
+
+MAX_FORM_BYTES = 65_536
+SEARCH_RESULTS = 5
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+}
+DONE = {"attach": "已加入條目 Attached to", "new": "已建立草稿 Draft created:", "dismiss": "已標記不處理 Dismissed"}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The signed-in account for one request, its session, and (for POSTs) the parsed form."""
+
+    user: User
+    session: Session
+    form: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    def field(self, name: str) -> str:
+        """One form value ('' when absent)."""
+        return (self.form.get(name) or [""])[0].strip()
+
+
+def html(body: str, status: int = 200) -> HTMLResponse:
+    """A page with the console's security headers."""
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+
+def client_of(request: Request) -> str | None:
+    """The client's address (as seen by the server: behind a proxy, configure uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else None
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """A url-encoded form body (the console sends nothing else)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        raise HTTPException(status_code=415, detail="form expected")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(status_code=413, detail="form too large")
+    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def build_router(app: App, users: UserService, resolutions: ResolutionService) -> APIRouter:
+    """The /admin routes over a wired app."""
+    signer = Signer(app.settings.secret_key)
+    secure = app.settings.env != "dev"
+    router = APIRouter(prefix="/admin", include_in_schema=False)
+
+    def set_session(response: Response, session: Session) -> None:
+        response.set_cookie(
+            COOKIE,
+            signer.dumps(session),
+            max_age=signer.max_age,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+        )
+
+    def signed_in(request: Request) -> tuple[Session | None, User | None]:
+        session = signer.loads(request.cookies.get(COOKIE))
+        if session is None or session.username is None:
+            return session, None
+        user = users.get(session.username)
+        return session, (user if user is not None and not user.disabled else None)
+
+    def viewer(role: str) -> Callable[[Request], Ctx]:
+        def dependency(request: Request) -> Ctx:
+            session, user = signed_in(request)
+            if user is None or session is None:
+                if request.method == "GET":
+                    raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
+                raise HTTPException(status_code=403, detail="請先登入 Sign in first")
+            if not user.can(role):
+                raise HTTPException(status_code=403, detail="權限不足 Not allowed for your role")
+            return Ctx(user, session)
+
+        return dependency
+
+    def actor(role: str) -> Callable[[Request], Awaitable[Ctx]]:
+        check = viewer(role)
+
+        async def dependency(request: Request) -> Ctx:
+            ctx = check(request)
+            form = await read_form(request)
+            if not ctx.session.csrf_ok((form.get("csrf_token") or [""])[0]):
+                users.audit(ctx.user.username, "csrf_refused", client_of(request), {"path": request.url.path})
+                raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+            return dataclasses.replace(ctx, form=form)
+
+        return dependency
+
+    def audit(ctx: Ctx, request: Request, action: str, details: dict[str, object] | None = None) -> None:
+        users.audit(ctx.user.username, action, client_of(request), dict(details or {}))
+
+    @router.get("/login")
+    def login_form(request: Request) -> Response:
+        session, user = signed_in(request)
+        if user is not None:
+            return RedirectResponse("/admin/", status_code=303)
+        session = session or Session.new()
+        response = html(pages.login_page(session.csrf))
+        set_session(response, session)
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        session = signer.loads(request.cookies.get(COOKIE))
+        form = await read_form(request)
+        if session is None or not session.csrf_ok((form.get("csrf_token") or [""])[0]):
+            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+        username = (form.get("username") or [""])[0]
+        password = (form.get("password") or [""])[0]
+        try:
+            user = users.authenticate(username, password, client_of(request))
+        except TooManyAttempts:
+            return html(pages.login_page(session.csrf, "嘗試次數過多，請 15 分鐘後再試。 Too many attempts."), 429)
+        if user is None:
+            return html(pages.login_page(session.csrf, "帳號或密碼錯誤。 Wrong username or password."), 401)
+        response = RedirectResponse("/admin/", status_code=303)
+        set_session(response, Session.new(user.username))
+        return response
+
+    @router.post("/logout")
+    def logout(request: Request, ctx: Ctx = Depends(actor("staff"))) -> Response:  # noqa: B008
+        audit(ctx, request, "logout")
+        response = RedirectResponse("/admin/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/admin")
+        return response
+
+    @router.get("/")
+    def home(ctx: Ctx = Depends(viewer("staff"))) -> Response:  # noqa: B008
+        return RedirectResponse("/admin/unanswered" if ctx.user.can("editor") else "/admin/search", status_code=303)
+
+    def queue(ctx: Ctx, note: str | None = None, error: str | None = None, status: int = 200) -> Response:
+        page = pages.unanswered_page(
+            resolutions.clusters(), user=ctx.user, csrf=ctx.session.csrf, note=note, error=error
+        )
+        return html(page, status)
+
+    @router.get("/unanswered")
+    def unanswered(request: Request, ctx: Ctx = Depends(viewer("editor"))) -> Response:  # noqa: B008
+        done = request.query_params.get("done", "")
+        note = f"{DONE[done]} {request.query_params.get('entry', '')}".strip() if done in DONE else None
+        return queue(ctx, note)
+
+    @router.post("/unanswered/{cluster_id}/resolve")
+    def resolve(request: Request, cluster_id: int, ctx: Ctx = Depends(actor("editor"))) -> Response:  # noqa: B008
+        action = ctx.field("action")
+        try:
+            ids = [int(q) for q in ctx.form.get("qid", [])] or [cluster_id]
+        except ValueError:
+            return queue(ctx, error="問題編號錯誤 Bad question ids", status=400)
+        editor = ctx.user.username
+        try:
+            if action == "attach":
+                if not ctx.field("faq_id"):
+                    return queue(ctx, error="請填條目編號 Enter an FAQ id", status=400)
+                result = resolutions.attach_questions(ids, ctx.field("faq_id"), editor)
+            elif action == "new":
+                result = resolutions.draft_from_questions(ids, editor)
+            elif action == "dismiss":
+                result = resolutions.dismiss_questions(ids, editor)
+            else:
+                return queue(ctx, error="未知的動作 Unknown action", status=400)
+        except EditError as exc:
+            return queue(ctx, error=str(exc), status=400)
+        audit(ctx, request, f"resolve_{action}", result.to_dict())
+        if app.live is not None and result.content_version is not None:
+            app.live.refresh()  # this worker answers with the change at once; others follow by polling
+        query = urlencode({"done": action, "entry": result.entry_id or ""})
+        return RedirectResponse(f"/admin/unanswered?{query}", status_code=303)
+
+    @router.get("/search")
+    def search(request: Request, q: str = "", ctx: Ctx = Depends(viewer("staff"))) -> Response:  # noqa: B008
+        q = q.strip()[:300]
+        results = []
+        error = None
+        if q:
+            answers = app.live.answers() if app.live is not None else app.answers
+            try:
+                _, candidates = answers.answer(q)  # never recorded: a staff lookup is not a citizen's turn
+            except InputError as exc:
+                error = str(exc)
+                candidates = ()
+            known = answers.entry_ids
+            best = [c for c in candidates if not c.out_of_scope and c.target in known][:SEARCH_RESULTS]
+            results = [dataclasses.replace(answers.answer_entry(c.target), score=c.confidence) for c in best]
+            audit(ctx, request, "search", {"results": [c.target for c in best]})  # not the query: it may be personal
+        return html(pages.search_page(q, results, user=ctx.user, csrf=ctx.session.csrf, error=error))
+
+    def accounts(ctx: Ctx, note: str | None = None, error: str | None = None, status: int = 200) -> Response:
+        page = pages.users_page(users.list(), user=ctx.user, csrf=ctx.session.csrf, note=note, error=error)
+        return html(page, status)
+
+    @router.get("/users")
+    def list_users(ctx: Ctx = Depends(viewer("admin"))) -> Response:  # noqa: B008
+        return accounts(ctx)
+
+    @router.post("/users")
+    def add_user(ctx: Ctx = Depends(actor("admin"))) -> Response:  # noqa: B008
+        try:
+            added = users.add(
+                ctx.field("username"), (ctx.form.get("password") or [""])[0], ctx.field("role"), by=ctx.user.username
+            )
+        except UserError as exc:
+            return accounts(ctx, error=str(exc), status=400)
+        return accounts(ctx, note=f"已新增 Added {added.username}")
+
+    @router.post("/users/{username}/{change}")
+    def change_user(username: str, change: str, ctx: Ctx = Depends(actor("admin"))) -> Response:  # noqa: B008
+        if change not in ("disable", "enable"):
+            raise HTTPException(status_code=404)
+        if username == ctx.user.username:
+            return accounts(ctx, error="不能停用自己 You cannot disable yourself", status=400)
+        try:
+            users.set_disabled(username, change == "disable", by=ctx.user.username)
+        except UserError as exc:
+            return accounts(ctx, error=str(exc), status=400)
+        return accounts(ctx, note=f"{username}: {change}d")
+
+    return router
+
+
+def mount(api: FastAPI, app: App) -> bool:
+    """Add the console to the web app; only over the SQL store (accounts live in the database)."""
+    if app.engine is None:
+        return False
+    from bot.adapters.sql.users import SqlUserStore
+    from bot.services.clustering import kb_features
+    from bot.services.resolution import ResolutionService
+
+    users = UserService(SqlUserStore(app.engine))
+    prepare = app.live.prepare if app.live is not None else None
+    resolutions = ResolutionService(app.uow_factory, kb_features(app.kb), prepare=prepare)
+    router = build_router(app, users, resolutions)
+    api.include_router(router)
+    api.state.admin_router = router  # tests enumerate every console route from it
+    return True
