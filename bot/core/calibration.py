@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from bot.core.matcher import FEATURES, Calibration
+from bot.core.matcher import FEATURES, RANK_FEATURES, Calibration
 
 
 class CalibrationError(RuntimeError):
@@ -18,13 +18,14 @@ def load_calibration() -> Calibration:
     if not path.is_file():
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(data.get("features", ())) != FEATURES or len(data["coefficients"]) != len(FEATURES):
+    fitted = (tuple(data.get("rank_features", ())), tuple(data.get("features", ())))
+    if fitted != (RANK_FEATURES, FEATURES) or len(data["coefficients"]) != len(FEATURES):
         raise CalibrationError(
-            f"calibration.json was fitted for features {data.get('features')}, the matcher uses {list(FEATURES)}:"
-            " run scripts/calibrate.py"
+            f"calibration.json was fitted for features {fitted}, the matcher uses"
+            f" {(list(RANK_FEATURES), list(FEATURES))}: run scripts/calibrate.py"
         )
     return Calibration(
-        weights=tuple(float(w) for w in data["weights"]),  # type: ignore[arg-type]
+        weights=tuple(float(w) for w in data["weights"]),
         coefficients=tuple(float(c) for c in data["coefficients"]),
         intercept=float(data["intercept"]),
         threshold=float(data["threshold"]),

@@ -1,4 +1,4 @@
-"""Hybrid matcher: BM25-weighted term coverage plus rapidfuzz similarity, agency filter, calibrated confidence."""
+"""Hybrid matcher: lexical candidates, a learned linear re-ranker, agency filter, calibrated confidence."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-from bot.core.index import OOS_PREFIX, Index
+from bot.core.index import ANSWER_WEIGHT, OOS_PREFIX, Index
 from bot.core.normalize import normalize
 from bot.core.tokenize import Tokenizer
 from bot.domain.model import Agency
@@ -16,19 +16,41 @@ from bot.domain.model import Agency
 # How many targets (entries or out-of-scope categories) are re-ranked with every feature.
 RERANK_TARGETS = 24
 RERANK_TEXTS = 48
-# The raw score weighs (Calibration.weights, summing to 1 so the score is in [0, 1]): entry
-# coverage (query terms found in the entry's questions, or more weakly its answer), best
-# single-text coverage, that text's precision, and character-level fuzzy similarity.
 
-
-FEATURES = ("score", "entry_coverage", "fuzzy", "margin", "oos_gap", "oov", "query_terms")
+# Per-candidate features the re-ranker weighs (Calibration.weights, fitted by scripts/calibrate.py
+# on held-out folds of the knowledge base):
+#   entry_coverage  query terms found in the entry's questions (or, more weakly, its answer), idf-weighted
+#   centrality      the same, weighted by the share of the entry's texts containing each term
+#   text_coverage   best single text's coverage of the query; text_precision: how much of that text matched
+#   fuzzy           best character-level similarity to one of the entry's texts
+#   bm25            best text's BM25 score relative to the best text overall
+#   coverage_gap    entry coverage minus the best candidate's (<= 0)
+#   topic_support   how strongly the entry's topic is supported by the other candidates, relative to the best topic
+#   oos             1 for out-of-scope categories (lets them compete on their own footing)
+#   oos_unsupported 1 for an out-of-scope category when every word of the query is one in-scope entries
+#                   use ("可以緩繳嗎" names nothing out of scope, unlike "瓦斯費可以延後繳嗎")
+RANK_FEATURES = (
+    "entry_coverage",
+    "centrality",
+    "text_coverage",
+    "text_precision",
+    "fuzzy",
+    "bm25",
+    "coverage_gap",
+    "topic_support",
+    "oos",
+    "oos_unsupported",
+)
+# The confidence model's features for one candidate.
+# Query length is deliberately absent: it says more about who wrote a test set than about the answer.
+FEATURES = ("score", "entry_coverage", "text_coverage", "fuzzy", "margin", "oos_gap", "oov")
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Ranking weights, the logistic confidence model and the fallback threshold, fitted by scripts/calibrate."""
+    """Re-ranking weights, the logistic confidence model and the fallback threshold, fitted by scripts/calibrate."""
 
-    weights: tuple[float, float, float, float] = (0.40, 0.25, 0.10, 0.25)  # entry, text, precision, fuzzy
+    weights: tuple[float, ...] = (0.40, 0.0, 0.25, 0.10, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0)  # one per RANK_FEATURES
     coefficients: tuple[float, ...] = (12.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # one per FEATURES name
     intercept: float = -6.0
     threshold: float = 0.5
@@ -63,6 +85,17 @@ class MatchResult:
     agency: str | None
 
 
+@dataclass(frozen=True)
+class CandidateSet:
+    """Every re-ranked target for one question with its RANK_FEATURES row, and query-level facts."""
+
+    targets: np.ndarray  # target ids into Index.targets
+    features: np.ndarray  # shape (len(targets), len(RANK_FEATURES))
+    oov: float  # share of the query's weight in words no in-scope entry uses
+    agency: str | None
+    unmatched_oos: np.ndarray  # the RANK_FEATURES row of an out-of-scope category that matches nothing
+
+
 class Matcher:
     """Scores questions against an Index; stateless per query, safe to share between threads."""
 
@@ -73,18 +106,19 @@ class Matcher:
         self.tokenizer = tokenizer
         self.calibration = calibration
         self._known_agencies = {a.code for a in agencies}
-        self._agency_masks: dict[str, np.ndarray] = {}
+        self._agency_masks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _agency_mask(self, agency: str) -> np.ndarray:
-        """Targets that may answer for `agency`: entries with a block for it, and all OOS categories."""
-        mask = self._agency_masks.get(agency)
-        if mask is None:
-            mask = np.array(
+    def _agency_mask(self, agency: str) -> tuple[np.ndarray, np.ndarray]:
+        """Targets (and their texts) that may answer for `agency`: entries with a block for it, all OOS categories."""
+        masks = self._agency_masks.get(agency)
+        if masks is None:
+            targets = np.array(
                 [agency in agencies or self.index.is_oos[i] for i, agencies in enumerate(self.index.target_agencies)],
                 dtype=bool,
             )
-            self._agency_masks[agency] = mask
-        return mask
+            masks = (targets, targets[self.index.text_target])
+            self._agency_masks[agency] = masks
+        return masks
 
     def detect_agency(self, canonical: str) -> tuple[str | None, str]:
         """Find an agency named in the question; return it and the question without the name."""
@@ -92,6 +126,28 @@ class Matcher:
 
     def match(self, text: str, agency: str | None = None, k: int = 5) -> MatchResult:
         """Rank the knowledge base's targets for `text`; `agency` restricts answers to that agency."""
+        cands = self.candidates(text, agency)
+        if cands.targets.size == 0:
+            return MatchResult((), cands.agency)
+        weights = np.asarray(self.calibration.weights, dtype=np.float64)
+        scores = cands.features @ weights
+        order = np.argsort(-scores, kind="stable")
+        is_oos = self.index.is_oos[cands.targets]
+        in_scope = [float(scores[i]) for i in order if not is_oos[i]][:2]
+        # An out-of-scope category that was not retrieved still competes, as one that matches nothing.
+        best_oos = max((float(scores[i]) for i in order if is_oos[i]), default=float(cands.unmatched_oos @ weights))
+        out = []
+        for i in order[:k]:
+            s = float(scores[i])
+            rival = in_scope[1] if len(in_scope) > 1 and s >= in_scope[0] else (in_scope[0] if in_scope else 0.0)
+            row = cands.features[i]
+            features = (s, float(row[0]), float(row[2]), float(row[4]), s - rival, best_oos - s, cands.oov)
+            target = self.index.targets[int(cands.targets[i])]
+            out.append(Candidate(target, s, self.calibration.confidence(features), features))
+        return MatchResult(tuple(out), cands.agency)
+
+    def candidates(self, text: str, agency: str | None = None) -> CandidateSet:
+        """Retrieve candidate targets for `text` and compute their re-ranking features."""
         canonical = self.tokenizer.canonicalize(normalize(text))
         named, query = self.detect_agency(canonical)
         if named is not None:
@@ -99,16 +155,26 @@ class Matcher:
         if agency is not None and agency not in self._known_agencies:
             agency = None
         q_terms = self.tokenizer.terms_of_canonical(query)
-        if not q_terms or self.index.size == 0:
-            return MatchResult((), agency)
-
         index = self.index
-        bm25 = np.zeros(index.size, dtype=np.float64)
-        matched = np.zeros(index.size, dtype=np.float64)
-        entry_cov = np.zeros(len(index.targets), dtype=np.float64)
+        if not q_terms or index.size == 0:
+            return CandidateSet(np.zeros(0, dtype=np.int64), np.zeros((0, len(RANK_FEATURES))), 0.0, agency, _NO_ROW)
+
+        # Gather every query term's postings, then sum per text / per target in one bincount each
+        # (much faster than one scattered add per term on large indexes).
+        text_ids: list[np.ndarray] = []
+        text_bm25: list[np.ndarray] = []
+        text_idf: list[float] = []
+        text_len: list[int] = []
+        target_ids: list[np.ndarray] = []
+        target_cov: list[np.ndarray] = []
+        target_centrality: list[np.ndarray] = []
         q_mass = e_mass = unknown_mass = 0.0
+        foreign_word = False  # a query word that no in-scope entry uses
+        tp, gp = index.text_postings, index.target_postings
         for term, qw in q_terms.items():
             term_id = index.vocab.get(term)
+            if term_id is None or not index.in_scope_term[term_id]:
+                foreign_word = foreign_word or term.startswith("w:")
             if term_id is None:
                 q_mass += qw * index.max_text_idf
                 e_mass += qw * index.max_target_idf
@@ -116,47 +182,91 @@ class Matcher:
                 continue
             idf = float(index.text_idf[term_id])
             q_mass += qw * idf
-            ids, weights = index.text_postings.get(term_id)
-            bm25[ids] += qw * weights
-            matched[ids] += qw * idf
+            start, end = tp.indptr[term_id], tp.indptr[term_id + 1]
+            text_ids.append(tp.rows[start:end])
+            text_bm25.append(tp.weights[start:end] * qw)
+            text_idf.append(qw * idf)
+            text_len.append(int(end - start))
             t_idf = float(index.target_idf[term_id])
             e_mass += qw * t_idf
             if not index.in_scope_term[term_id]:
                 unknown_mass += qw * t_idf
-            t_ids, t_weights = index.target_postings.get(term_id)
-            entry_cov[t_ids] += qw * t_idf * t_weights
+            start, end = gp.indptr[term_id], gp.indptr[term_id + 1]
+            target_ids.append(gp.rows[start:end])
+            share = gp.weights[start:end]  # share of the target's texts with the term; 0 = answer only
+            target_cov.append(np.where(share > 0, qw * t_idf, qw * t_idf * ANSWER_WEIGHT))
+            target_centrality.append(share * (qw * t_idf))
+        n_texts, n_targets = index.size, len(index.targets)
+        bm25: np.ndarray
+        matched: np.ndarray
+        entry_cov: np.ndarray
+        centrality: np.ndarray
+        if text_ids:
+            rows = np.concatenate(text_ids)
+            bm25 = np.bincount(rows, weights=np.concatenate(text_bm25), minlength=n_texts)
+            matched = np.bincount(rows, weights=np.repeat(text_idf, text_len), minlength=n_texts)
+            rows = np.concatenate(target_ids)
+            entry_cov = np.bincount(rows, weights=np.concatenate(target_cov), minlength=n_targets)
+            centrality = np.bincount(rows, weights=np.concatenate(target_centrality), minlength=n_targets)
+        else:
+            bm25, matched = np.zeros(n_texts), np.zeros(n_texts)
+            entry_cov, centrality = np.zeros(n_targets), np.zeros(n_targets)
         entry_cov /= e_mass
+        centrality /= e_mass
         oov = unknown_mass / e_mass
-        query_size = math.log1p(sum(1 for t in q_terms if t.startswith("w:")))
-        w_entry, w_text, w_precision, w_fuzzy = self.calibration.weights
         if agency is not None:
-            allowed = self._agency_mask(agency)
-            entry_cov = np.where(allowed, entry_cov, -1.0)
-            bm25 = np.where(allowed[index.text_target], bm25, -1.0)
+            allowed_targets, allowed_texts = self._agency_mask(agency)
+            entry_cov = np.where(allowed_targets, entry_cov, -1.0)
+            bm25 = np.where(allowed_texts, bm25, -1.0)
         chosen = {int(t) for t in _top_indices(entry_cov, RERANK_TARGETS) if entry_cov[t] > 0}
         chosen |= {int(index.text_target[d]) for d in _top_indices(bm25, RERANK_TEXTS) if bm25[d] > 0}
-        scored: list[tuple[int, float, float, float]] = []
-        for target in chosen:
-            docs = index.target_texts[target]
-            best_cov = best_prec = best_fuzzy = 0.0
-            for doc in docs:
-                cov = matched[doc] / q_mass
-                if cov > best_cov:
-                    best_cov = cov
-                    best_prec = min(1.0, matched[doc] / index.text_mass[doc])
-                best_fuzzy = max(best_fuzzy, fuzz.ratio(query, index.texts[doc]) / 100.0)
-            ecov = min(1.0, max(0.0, float(entry_cov[target])))
-            score = w_entry * ecov + w_text * min(1.0, best_cov) + w_precision * best_prec + w_fuzzy * best_fuzzy
-            scored.append((target, score, ecov, best_fuzzy))
-        scored.sort(key=lambda x: -x[1])
-        in_scope = [x[1] for x in scored if not index.is_oos[x[0]]][:2]
-        best_oos = next((x[1] for x in scored if index.is_oos[x[0]]), 0.0)
-        candidates = []
-        for t, s, cov, fz in scored[:k]:
-            rival = in_scope[1] if len(in_scope) > 1 and s >= in_scope[0] else (in_scope[0] if in_scope else 0.0)
-            features = (s, cov, fz, s - rival, best_oos - s, oov, query_size)
-            candidates.append(Candidate(index.targets[t], s, self.calibration.confidence(features), features))
-        return MatchResult(tuple(candidates), agency)
+        if not chosen:
+            return CandidateSet(np.zeros(0, dtype=np.int64), np.zeros((0, len(RANK_FEATURES))), oov, agency, _NO_ROW)
+        cand = np.array(sorted(chosen), dtype=np.int64)
+        feats = np.zeros((cand.size, len(RANK_FEATURES)), dtype=np.float64)
+        feats[:, 0] = np.clip(entry_cov[cand], 0.0, 1.0)
+        feats[:, 1] = np.clip(centrality[cand], 0.0, 1.0)
+
+        # Text-level features: every text of every candidate, reduced per candidate.
+        starts, ends = index.text_bounds[cand], index.text_bounds[cand + 1]
+        lengths = ends - starts
+        has_texts = lengths > 0
+        if has_texts.any():
+            seg = np.repeat(np.arange(cand.size), lengths)
+            docs = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+            texts = index.texts
+            cov_d = matched[docs] / q_mass
+            prec_d = np.minimum(1.0, matched[docs] / index.text_mass[docs])
+            fuzzy_d = process.cdist([query], [texts[d] for d in docs.tolist()], scorer=fuzz.ratio)[0] / 100.0
+            last = np.cumsum(lengths[has_texts]) - 1
+            best = np.lexsort((prec_d, cov_d, seg))[last]  # per candidate: best coverage, then precision
+            rows = np.flatnonzero(has_texts)
+            feats[rows, 2] = np.minimum(1.0, cov_d[best])
+            feats[rows, 3] = prec_d[best]
+            firsts = last - lengths[has_texts] + 1
+            feats[rows, 4] = np.maximum.reduceat(fuzzy_d, firsts)
+            top_bm25 = float(bm25.max())
+            if top_bm25 > 0:
+                feats[rows, 5] = np.maximum.reduceat(bm25[docs], firsts).clip(0.0) / top_bm25
+        feats[:, 6] = feats[:, 0] - feats[:, 0].max()
+        # Topic support: sum of the two best entry coverages among candidates of the same topic.
+        topic_ids = index.target_topic_id[cand]
+        support = np.zeros(len(index.topic_names), dtype=np.float64)
+        for t in np.unique(topic_ids):
+            values = np.sort(feats[topic_ids == t, 0])[-2:]
+            support[t] = values.sum()
+        feats[:, 7] = support[topic_ids] - support.max()
+        feats[:, 8] = index.is_oos[cand]
+        feats[:, 9] = index.is_oos[cand] & (not foreign_word)
+        unmatched = np.zeros(len(RANK_FEATURES))
+        unmatched[6] = -feats[:, 0].max()
+        unmatched[7] = -support.max()
+        unmatched[8] = 1.0
+        unmatched[9] = not foreign_word
+        return CandidateSet(cand, feats, oov, agency, unmatched)
+
+
+_NO_ROW = np.zeros(len(RANK_FEATURES))
 
 
 def _top_indices(values: np.ndarray, k: int) -> np.ndarray:

@@ -41,7 +41,8 @@ def _char_table() -> dict[int, str]:
 def clean_input(text: str) -> str:
     """Strip control and zero-width characters and surrounding space, keeping the text readable."""
     text = _ZERO_WIDTH.sub("", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    if not text.isprintable():  # only then can it hold control or format characters
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return _SPACES.sub(" ", text).strip()
 
 

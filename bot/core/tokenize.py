@@ -57,8 +57,7 @@ class Tokenizer:
             for word in sorted(w for w in words if w and _CJK_RUN.fullmatch(w.replace(" ", ""))):
                 self._jieba.add_word(word.replace(" ", ""), freq=_DOMAIN_FREQ)
         self._stopwords = frozenset(normalize(w) for w in lexicon.stopwords)
-        self._first_chars = frozenset(s[0] for s in self._canonical if s)
-        self._max_len = max((len(s) for s in self._canonical), default=0)
+        self._synonym_re = re.compile(_trie_pattern(self._canonical)) if self._canonical else None
         self._alias_to_code: dict[str, str] = {}
         for alias, code in (agency_aliases or {}).items():
             form = self.canonicalize(normalize(alias))
@@ -88,33 +87,12 @@ class Tokenizer:
     def canonicalize(self, normalized: str) -> str:
         """Rewrite every synonym to its group's canonical form (longest match first, left to right).
 
-        A dictionary scan rather than one big regex alternation: ~10x faster on long answers.
-        ASCII surfaces only match whole words.
+        One trie-shaped regular expression (a branch per character, so no backtracking across
+        hundreds of alternatives); ASCII surfaces only match whole words.
         """
-        if not self._canonical:
+        if self._synonym_re is None:
             return normalized
-        out: list[str] = []
-        i, n = 0, len(normalized)
-        while i < n:
-            ch = normalized[i]
-            if ch in self._first_chars:
-                for size in range(min(self._max_len, n - i), 0, -1):
-                    piece = normalized[i : i + size]
-                    target = self._canonical.get(piece)
-                    if target is None:
-                        continue
-                    if piece.isascii() and (_is_word(normalized, i - 1) or _is_word(normalized, i + size)):
-                        continue
-                    out.append(target)
-                    i += size
-                    break
-                else:
-                    out.append(ch)
-                    i += 1
-            else:
-                out.append(ch)
-                i += 1
-        return "".join(out)
+        return self._synonym_re.sub(lambda m: self._canonical[m.group(0)], normalized)
 
     def words(self, canonical: str) -> list[str]:
         """Content words of canonicalised text: jieba words for CJK runs, Latin words, no stopwords."""
@@ -152,9 +130,34 @@ class Tokenizer:
         return terms
 
 
-def _is_word(text: str, pos: int) -> bool:
-    """True when text[pos] exists and is an ASCII letter or digit (so a match there is mid-word)."""
-    return 0 <= pos < len(text) and text[pos].isascii() and text[pos].isalnum()
+def _trie_pattern(surfaces: Iterable[str]) -> str:
+    """A regex matching any surface, longest first; ASCII surfaces only as whole words."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for surface in surfaces:
+        node = trie
+        for ch in surface:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def branch(node: dict, ascii_path: bool) -> str:  # type: ignore[type-arg]
+        alternatives = [
+            re.escape(ch) + branch(child, ascii_path and ch.isascii()) for ch, child in sorted(node.items()) if ch
+        ]
+        if "" in node:  # a surface ends here: tried after every longer one
+            alternatives.append(_WORD_END if ascii_path else "")
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return "(?:" + "|".join(alternatives) + ")"
+
+    roots = []
+    for ch, child in sorted(trie.items()):
+        start = _WORD_START if ch.isascii() else ""
+        roots.append(start + re.escape(ch) + branch(child, ch.isascii()))
+    return "|".join(roots)
+
+
+_WORD_START = r"(?<![a-z0-9])"
+_WORD_END = r"(?![a-z0-9])"
 
 
 def _split_scripts(chunk: str) -> list[str]:
