@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,13 +101,25 @@ def create_app(app: App) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
+    # Turns run on a small dedicated pool: on SQLite one writer thread avoids lock waits (and the GIL
+    # makes more threads no faster for this CPU-bound work); a Rasa engine mostly waits on HTTP.
+    threads = settings.chat_threads or (
+        16
+        if isinstance(dialogue, RasaRestDialogue)
+        else 1
+        if app.engine is None or app.engine.dialect.name == "sqlite"
+        else 4
+    )
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="civicbot-chat")
+
     @api.post("/api/chat", tags=["chat"])
-    def chat(body: ChatRequest) -> dict[str, Any]:
+    async def chat(body: ChatRequest) -> dict[str, Any]:
         """Advance the session's conversation by one turn: text typed, or a quick-reply payload."""
-        inbound = Inbound("web", body.session_id, text=body.text, payload=body.payload, agency=body.agency,
-                          language=body.language)
+        inbound = Inbound(
+            "web", body.session_id, text=body.text, payload=body.payload, agency=body.agency, language=body.language
+        )
         try:
-            reply = dialogue.handle(inbound)
+            reply = await asyncio.get_running_loop().run_in_executor(pool, dialogue.handle, inbound)
         except InputError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return {"session_id": body.session_id, **reply.to_dict()}
@@ -127,8 +141,12 @@ def create_app(app: App) -> FastAPI:
             except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
                 log.error("health check: database unreachable: %s", type(exc).__name__)
                 raise HTTPException(status_code=503, detail="database unreachable") from None
-        health: dict[str, Any] = {"status": "ok", "engine": settings.engine, "entries": len(app.kb.published()),
-                                   "agencies": [a.code for a in app.kb.agencies]}
+        health: dict[str, Any] = {
+            "status": "ok",
+            "engine": settings.engine,
+            "entries": len(app.kb.published()),
+            "agencies": [a.code for a in app.kb.agencies],
+        }
         if isinstance(dialogue, RasaRestDialogue):
             # Reported, not fatal: while Rasa is down every channel still answers (politely) and a failing
             # probe would restart civicbot, which cannot bring Rasa back.
