@@ -1,4 +1,4 @@
-"""The `civicbot` command line: ask, chat, eval, faq, unanswered (list, clusters, resolve), agencies, cases, db."""
+"""The `civicbot` command line: ask, chat, eval, faq, unanswered (list, clusters, resolve), agencies, cases, db, rasa"""
 
 from __future__ import annotations
 
