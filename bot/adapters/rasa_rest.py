@@ -9,8 +9,6 @@ and feedback through the same services and store, so recording the forwarded mes
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 
 from bot.core.normalize import is_english
+from bot.dialogue.envelope import check_envelope, user_key
 from bot.dialogue.messages import MAX_PAYLOAD_BYTES, Inbound, QuickReply, Reply
 from bot.dialogue.texts import t
 from bot.domain.model import KnowledgeBase
@@ -26,7 +25,6 @@ from bot.services.answering import AnswerService, InputError
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("web", "line", "telegram", "rasa", "cli")
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 UNAVAILABLE = (
     "抱歉，對話服務暫時無法使用，請稍後再試。 Sorry, the assistant is temporarily unavailable; please try again later."
@@ -69,16 +67,11 @@ class RasaRestDialogue:
 
     def user_key(self, channel: str, user_id: str) -> str:
         """The keyed hash Rasa sees as the sender (the same as the native engine's): never the raw platform id."""
-        return hmac.new(self._secret, f"{channel}\x00{user_id}".encode(), hashlib.sha256).hexdigest()[:40]
+        return user_key(self._secret, channel, user_id)
 
     def handle(self, inbound: Inbound) -> Reply:
         """Validate like the native engine, forward to Rasa, and return its messages as one reply."""
-        if inbound.channel not in CHANNELS:
-            raise InputError(f"unknown channel {inbound.channel!r}")
-        if (inbound.text is None) == (inbound.payload is None):
-            raise InputError("請輸入文字或選擇一個選項。 Send either text or a choice.")
-        if inbound.agency is not None and self.kb.agency(inbound.agency) is None:
-            raise InputError(f"未知的機關代碼：{inbound.agency}。 Unknown agency code: {inbound.agency}.")
+        check_envelope(inbound, self.kb)
         # The language goes to Rasa only when known (typed text, or the channel says); replies default to zh-TW.
         known = inbound.language if inbound.language in ("zh-TW", "en") else None
         if inbound.text is not None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -15,6 +13,7 @@ from bot.core.matcher import Candidate
 from bot.core.normalize import clean_input, is_english
 from bot.dialogue import intents, routing
 from bot.dialogue.case_steps import CaseSteps
+from bot.dialogue.envelope import check_envelope, user_key
 from bot.dialogue.messages import MAX_PAYLOAD_BYTES, Inbound, QuickReply, Reply
 from bot.dialogue.texts import t
 from bot.domain.conversation import Conversation, State
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
-CHANNELS = ("web", "line", "telegram", "rasa", "cli")
 MAX_RELATED = 3
 DID_YOU_MEAN_MIN = 0.15  # alternatives below this confidence are not worth offering
 
@@ -78,16 +76,11 @@ class DialogueService:
 
     def user_key(self, channel: str, user_id: str) -> str:
         """A keyed hash of the platform's user id: stored state never holds the raw id."""
-        return hmac.new(self._secret, f"{channel}\x00{user_id}".encode(), hashlib.sha256).hexdigest()[:40]
+        return user_key(self._secret, channel, user_id)
 
     def handle(self, inbound: Inbound) -> Reply:
         """Advance the citizen's conversation by one step; the turn and the new state are stored before returning."""
-        if inbound.channel not in CHANNELS:
-            raise InputError(f"unknown channel {inbound.channel!r}")
-        if (inbound.text is None) == (inbound.payload is None):
-            raise InputError("請輸入文字或選擇一個選項。 Send either text or a choice.")
-        if inbound.agency is not None and self.kb.agency(inbound.agency) is None:
-            raise InputError(f"未知的機關代碼：{inbound.agency}。 Unknown agency code: {inbound.agency}.")
+        check_envelope(inbound, self.kb)
         text = self.answers.check_question(inbound.text) if inbound.text is not None else None
         payload = inbound.payload
         if payload is not None and (len(payload.encode()) > MAX_PAYLOAD_BYTES or not payload.isascii()):
