@@ -102,6 +102,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _reset_pg(url)
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database loaded with the bundled FAQ per engine, shared by a module's tests.
+
+    Loading the FAQ is the slow part; tests clean up the rows they write. The PostgreSQL schema is
+    emptied afterwards, as the other modules expect.
+    """
+    from bot.adapters.sql import migrate
+    from bot.bootstrap import sql_uow_factory
+    from bot.config import Settings
+    from bot.services.kb_sync import load_folder_into_store
+
+    tmp = tmp_path_factory.mktemp("store")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'civicbot.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        _reset_pg(url)
+    engine, uow_factory = sql_uow_factory(Settings(database_url=url, data_dir=tmp))
+    migrate.upgrade(engine)
+    load_folder_into_store(FAQ_DIR, uow_factory)
+    engine.dispose()
+    yield url
+    if request.param == "postgresql":
+        _reset_pg(url)
+
+
 @pytest.fixture()
 def fresh_pg(pg_url: str) -> Iterator[str]:
     """The session's PostgreSQL database with an empty schema, emptied again afterwards."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
-from bot.adapters.sql import migrate
 from bot.adapters.sql.orm import (
     AdminAuditRow,
     ConversationRow,
@@ -28,44 +26,14 @@ from bot.adapters.sql.users import SqlUserStore
 from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.entrypoints.web import create_app
-from bot.services.kb_sync import load_folder_into_store
 from bot.services.users import UserService
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 MUTABLE = (FeedbackRow, UnansweredRow, TurnRow, ConversationRow, AdminAuditRow, UserRow, FaqChangeRow)
 PATH_PARAMS = {"cluster_id": "1", "username": "someone", "change": "disable"}
 ODD_QUESTION = "颱風天分署照常上班嗎"  # logged as unanswered until an editor attaches it
 EDITOR_ONLY = ("/admin/unanswered",)
 ADMIN_ONLY = ("/admin/users",)
-
-
-def _empty_pg(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One migrated, loaded database per engine for the module."""
-    from bot.bootstrap import sql_uow_factory
-
-    tmp = tmp_path_factory.mktemp("admin")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'civicbot.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        _empty_pg(url)
-    engine, uow_factory = sql_uow_factory(Settings(database_url=url, data_dir=tmp))
-    migrate.upgrade(engine)
-    load_folder_into_store(ROOT / "faq", uow_factory)
-    engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        _empty_pg(url)
 
 
 @pytest.fixture()

@@ -4,52 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.adapters.sql import migrate
 from bot.adapters.sql.orm import ConversationRow, FeedbackRow, TurnRow, UnansweredRow
 from bot.bootstrap import App, bootstrap
 from bot.config import Settings
 from bot.entrypoints.web import create_app
-from bot.services.kb_sync import load_folder_into_store
 
-ROOT = Path(__file__).resolve().parents[2]
 SID = "session-0001"
 
 
 MUTABLE = (FeedbackRow, UnansweredRow, TurnRow, ConversationRow)
-
-
-def _empty_pg(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One migrated, loaded database per engine for the whole module (loading the FAQ is the slow part)."""
-    from bot.bootstrap import sql_uow_factory
-
-    tmp = tmp_path_factory.mktemp("web-api")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'civicbot.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        _empty_pg(url)
-    engine, uow_factory = sql_uow_factory(Settings(database_url=url, data_dir=tmp))
-    migrate.upgrade(engine)
-    load_folder_into_store(ROOT / "faq", uow_factory)
-    engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        _empty_pg(url)  # leave the session's database as other modules expect it
 
 
 @pytest.fixture()
