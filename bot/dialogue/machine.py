@@ -209,10 +209,9 @@ class DialogueService:
     # --- FAQ answering ------------------------------------------------------------------------
 
     def _faq(self, conv: Conversation, text: str) -> Step:
-        named = self.answers.detect_agency(text)
-        if named is not None:
-            conv.agency = named  # an agency named in a question becomes the conversation's context
         result, candidates = self.answers.answer(text, agency=conv.agency)
+        if result.asked_agency is not None:
+            conv.agency = result.asked_agency  # an agency named in a question becomes the conversation's context
         if result.fallback:
             conv.fallback_streak += 1
             reply_text = result.message or ""

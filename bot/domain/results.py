@@ -54,10 +54,13 @@ class AnswerResult:
     agency_answers: tuple[AgencyAnswer, ...] = ()
     logged: bool = False
     turn_id: int | None = None
+    # The agency the question was matched for: named in it, else the one given (not part of the JSON contract).
+    asked_agency: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `civicbot ask --json` and `civicbot eval`."""
         out = asdict(self)
+        del out["asked_agency"]
         out["score"] = round(self.score, 4)
         out["alternatives"] = [{**asdict(a), "score": round(a.score, 4)} for a in self.alternatives]
         return out

@@ -140,7 +140,7 @@ class AnswerService:
             result = self._compose(question, best, match.agency, english, alternatives)
             if best.confidence < threshold + self.matcher.calibration.low_band:
                 result = replace(result, reason="answered_low_confidence")
-        return result, match.candidates
+        return replace(result, asked_agency=match.agency), match.candidates
 
     def answer_entry(self, entry_id: str, *, agency: str | None = None, language: str = "zh-TW") -> AnswerResult:
         """The answer of one chosen entry (a "did you mean" pick, a routed complaint kind, a hand-off)."""
