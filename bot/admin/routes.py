@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from bot.admin import pages
-from bot.admin.session import COOKIE, Session, Signer
+from bot.admin.guards import Ctx, Guards, client_of, html, read_form
+from bot.admin.session import COOKIE, Session
 from bot.services.answering import InputError
 from bot.services.editing import EditError
-from bot.services.users import TooManyAttempts, User, UserError, UserService
+from bot.services.users import TooManyAttempts, UserError, UserService
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -28,118 +27,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_FORM_BYTES = 65_536
 SEARCH_RESULTS = 5
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-}
 DONE = {"attach": "已加入條目 Attached to", "new": "已建立草稿 Draft created:", "dismiss": "已標記不處理 Dismissed"}
 
 
-@dataclass(frozen=True)
-class Ctx:
-    """The signed-in account for one request, its session, and (for POSTs) the parsed form."""
-
-    user: User
-    session: Session
-    form: dict[str, list[str]] = dataclasses.field(default_factory=dict)
-
-    def field(self, name: str) -> str:
-        """One form value ('' when absent)."""
-        return (self.form.get(name) or [""])[0].strip()
-
-
-def html(body: str, status: int = 200) -> HTMLResponse:
-    """A page with the console's security headers."""
-    return HTMLResponse(body, status_code=status, headers=HEADERS)
-
-
-def client_of(request: Request) -> str | None:
-    """The client's address (as seen by the server: behind a proxy, configure uvicorn's --forwarded-allow-ips)."""
-    return request.client.host if request.client else None
-
-
-async def read_form(request: Request) -> dict[str, list[str]]:
-    """A url-encoded form body (the console sends nothing else)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/x-www-form-urlencoded":
-        raise HTTPException(status_code=415, detail="form expected")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(status_code=413, detail="form too large")
-    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-
-
-def build_router(app: App, users: UserService, resolutions: ResolutionService) -> APIRouter:
-    """The /admin routes over a wired app."""
-    signer = Signer(app.settings.secret_key)
-    secure = app.settings.env != "dev"
+def build_router(app: App, guards: Guards, resolutions: ResolutionService) -> APIRouter:
+    """The /admin routes over a wired app: sign-in, the unanswered queue, quick search, accounts."""
+    users = guards.users
+    viewer, actor, audit = guards.viewer, guards.actor, guards.audit
     router = APIRouter(prefix="/admin", include_in_schema=False)
-
-    def set_session(response: Response, session: Session) -> None:
-        response.set_cookie(
-            COOKIE,
-            signer.dumps(session),
-            max_age=signer.max_age,
-            path="/admin",
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-        )
-
-    def signed_in(request: Request) -> tuple[Session | None, User | None]:
-        session = signer.loads(request.cookies.get(COOKIE))
-        if session is None or session.username is None:
-            return session, None
-        user = users.get(session.username)
-        return session, (user if user is not None and not user.disabled else None)
-
-    def viewer(role: str) -> Callable[[Request], Ctx]:
-        def dependency(request: Request) -> Ctx:
-            session, user = signed_in(request)
-            if user is None or session is None:
-                if request.method == "GET":
-                    raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
-                raise HTTPException(status_code=403, detail="請先登入 Sign in first")
-            if not user.can(role):
-                raise HTTPException(status_code=403, detail="權限不足 Not allowed for your role")
-            return Ctx(user, session)
-
-        return dependency
-
-    def actor(role: str) -> Callable[[Request], Awaitable[Ctx]]:
-        check = viewer(role)
-
-        async def dependency(request: Request) -> Ctx:
-            ctx = check(request)
-            form = await read_form(request)
-            if not ctx.session.csrf_ok((form.get("csrf_token") or [""])[0]):
-                users.audit(ctx.user.username, "csrf_refused", client_of(request), {"path": request.url.path})
-                raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
-            return dataclasses.replace(ctx, form=form)
-
-        return dependency
-
-    def audit(ctx: Ctx, request: Request, action: str, details: dict[str, object] | None = None) -> None:
-        users.audit(ctx.user.username, action, client_of(request), dict(details or {}))
 
     @router.get("/login")
     def login_form(request: Request) -> Response:
-        session, user = signed_in(request)
+        session, user = guards.signed_in(request)
         if user is not None:
             return RedirectResponse("/admin/", status_code=303)
         session = session or Session.new()
         response = html(pages.login_page(session.csrf))
-        set_session(response, session)
+        guards.set_session(response, session)
         return response
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        session = signer.loads(request.cookies.get(COOKIE))
+        session = guards.session_of(request)
         form = await read_form(request)
         if session is None or not session.csrf_ok((form.get("csrf_token") or [""])[0]):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
@@ -152,7 +62,7 @@ def build_router(app: App, users: UserService, resolutions: ResolutionService) -
         if user is None:
             return html(pages.login_page(session.csrf, "帳號或密碼錯誤。 Wrong username or password."), 401)
         response = RedirectResponse("/admin/", status_code=303)
-        set_session(response, Session.new(user.username))
+        guards.set_session(response, Session.new(user.username))
         return response
 
     @router.post("/logout")
@@ -267,7 +177,9 @@ def mount(api: FastAPI, app: App) -> bool:
     users = UserService(SqlUserStore(app.engine))
     prepare = app.live.prepare if app.live is not None else None
     resolutions = ResolutionService(app.uow_factory, kb_features(app.kb), prepare=prepare)
-    router = build_router(app, users, resolutions)
+    guards = Guards(users, app.settings.secret_key, secure=app.settings.env != "dev")
+    router = build_router(app, guards, resolutions)
+    # further console sections add their routes here, before the router is included
     api.include_router(router)
     api.state.admin_router = router  # tests enumerate every console route from it
     return True
