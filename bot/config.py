@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Origins allowed to call the chat API from a browser (agency sites embedding the widget); "*" = any.
     allowed_origins: list[str] = ["*"]
     max_body_bytes: int = 16_384  # request bodies of the public chat API
-    chat_threads: int = 0  # threads per process running chat turns; 0 = 1 on SQLite, 4 on PostgreSQL, 16 for Rasa
+    chat_threads: int = 0  # threads running chat turns; 0 = on the event loop for SQLite, 4 PostgreSQL, 16 Rasa
     # Case lookup: an agency case system over HTTP when set (see bot/adapters/case_http.py), else imported cases.
     case_api_url: str | None = None
     case_api_token: str | None = None

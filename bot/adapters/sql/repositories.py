@@ -16,7 +16,6 @@ from bot.adapters.sql.orm import (
     FaqAnswerRow,
     FaqEntryRow,
     FaqVariantRow,
-    FeedbackRow,
     KbSettingRow,
     OutOfScopeRow,
     TurnRow,
@@ -31,7 +30,7 @@ from bot.domain.model import (
     OutOfScopeCategory,
     Source,
 )
-from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
+from bot.domain.records import SyncReport, Turn, UnansweredQuestion
 from bot.domain.serialize import content_hash, source_to_dict
 
 
@@ -223,6 +222,10 @@ def _lexicon_from_json(value: dict[str, Any]) -> Lexicon:
     )
 
 
+_UNANSWERED = cast(Table, UnansweredRow.__table__)
+_INSERT_UNANSWERED = insert(_UNANSWERED).returning(_UNANSWERED.c.id)
+
+
 class SqlUnansweredRepository:
     """The unanswered log in SQL."""
 
@@ -230,18 +233,16 @@ class SqlUnansweredRepository:
         self.session = session
 
     def add(self, question: UnansweredQuestion) -> int:
-        row = UnansweredRow(
-            masked_text=question.masked_text,
-            channel=question.channel,
-            agency=question.agency,
-            reason=question.reason,
-            candidates=list(question.candidates),
-            status=question.status,
-            created_at=question.created_at,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        values = {
+            "masked_text": question.masked_text,
+            "channel": question.channel,
+            "agency": question.agency,
+            "reason": question.reason,
+            "candidates": list(question.candidates),
+            "status": question.status,
+            "created_at": question.created_at,
+        }
+        return int(self.session.execute(_INSERT_UNANSWERED, values).scalar_one())  # Core: on the fallback hot path
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         query = select(UnansweredRow).order_by(UnansweredRow.created_at.desc(), UnansweredRow.id.desc()).limit(limit)
@@ -333,22 +334,3 @@ class SqlTurnRepository:
             kind=r.kind,
         )
 
-
-class SqlFeedbackRepository:
-    """Answer feedback in SQL."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, feedback: Feedback) -> int:
-        row = FeedbackRow(
-            turn_id=feedback.turn_id,
-            faq_id=feedback.faq_id,
-            helpful=feedback.helpful,
-            comment=feedback.comment,
-            channel=feedback.channel,
-            created_at=feedback.created_at,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
