@@ -293,7 +293,7 @@ def cmd_agencies(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.entrypoints.web import create_app
+    from bot.entrypoints.web import create_app, freeze_startup_heap
 
     if args.engine is not None:  # through the environment, so --workers processes get the same engine
         os.environ["CIVICBOT_ENGINE"] = args.engine
@@ -316,7 +316,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
         )
     else:
-        uvicorn.run(create_app(app), host=args.host, port=args.port, log_level=args.log_level)
+        api = create_app(app)
+        freeze_startup_heap()
+        uvicorn.run(api, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 

@@ -181,13 +181,21 @@ def create_app(app: App) -> FastAPI:
             continue
         if module.mount(api, app):
             log.info("channel mounted: %s", name.rsplit(".", 1)[-1])
-    # What start-up built (the index, the knowledge base, the app) lives as long as the process: keeping it out
-    # of the collector's full passes takes their cost (and their pauses) off the chat turns.
+    return api
+
+
+def freeze_startup_heap() -> None:
+    """Keep what start-up built (index, knowledge base, app) out of the collector's full passes, for a server process.
+
+    It lives as long as the process, and scanning it again on every full collection cost the chat turns time and
+    pauses. Only for serving processes: tests build many apps, and frozen ones would never be collected.
+    """
     gc.collect()
     gc.freeze()
-    return api
 
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and multi-worker `civicbot serve`: settings from the environment."""
-    return create_app(bootstrap())
+    api = create_app(bootstrap())
+    freeze_startup_heap()
+    return api
