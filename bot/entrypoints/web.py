@@ -138,11 +138,13 @@ def create_app(app: App) -> FastAPI:
             except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
                 log.error("health check: database unreachable: %s", type(exc).__name__)
                 raise HTTPException(status_code=503, detail="database unreachable") from None
+        kb = app.live.kb() if app.live is not None else app.kb  # what this process answers from now
         health: dict[str, Any] = {
             "status": "ok",
             "engine": settings.engine,
-            "entries": len(app.kb.published()),
-            "agencies": [a.code for a in app.kb.agencies],
+            "entries": len(kb.published()),
+            "content_version": app.live.snapshot.version if app.live is not None else None,
+            "agencies": [a.code for a in kb.agencies],
         }
         if isinstance(dialogue, RasaRestDialogue):
             # Reported, not fatal: while Rasa is down every channel still answers (politely) and a failing
