@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import sessionmaker
 
-from bot.adapters.index_cache import IndexCache
+from bot.adapters.index_cache import IndexCache, pack_index, unpack_index
 from bot.config import Settings
 from bot.core.calibration import load_calibration
-from bot.core.index import build_index, kb_fingerprint
+from bot.core.index import Index, build_index, kb_fingerprint
 from bot.core.matcher import Calibration, Matcher
 from bot.core.tokenize import Tokenizer
 from bot.dialogue.case_steps import CaseSteps
@@ -55,21 +55,46 @@ class App:
 
 
 def build_matcher(
-    kb: KnowledgeBase, calibration: Calibration | None = None, cache: IndexCache | None = None
+    kb: KnowledgeBase,
+    calibration: Calibration | None = None,
+    cache: IndexCache | None = None,
+    shared: Callable[[str], Index | None] | None = None,
 ) -> Matcher:
     """Tokenizer + index + matcher for a knowledge base (also used to rebuild after content changes).
 
-    With a cache, an index built earlier for identical content is loaded instead of rebuilt.
+    An index built earlier for identical content is loaded instead of rebuilt: from the cache folder, else from
+    `shared` (the database, where the process that made a content change stored the index it built).
     """
     aliases = {a: agency.code for agency in kb.agencies for a in (agency.short_zh, agency.name_zh, *agency.aliases)}
     tokenizer = Tokenizer(kb.lexicon, extra_words=aliases, agency_aliases=aliases)
-    key = kb_fingerprint(kb) if cache is not None else ""
+    key = kb_fingerprint(kb) if cache is not None or shared is not None else ""
     index = cache.load(key) if cache is not None else None
+    if index is None and shared is not None:
+        index = shared(key)
+        if index is not None and cache is not None:
+            cache.save(key, index)
     if index is None:
         index = build_index(kb, tokenizer)
         if cache is not None:
             cache.save(key, index)
     return Matcher(index, tokenizer, kb.agencies, calibration or load_calibration())
+
+
+def stored_index(uow_factory: Callable[[], UnitOfWork]) -> Callable[[str], Index | None]:
+    """Look up an index the database holds for a content fingerprint."""
+
+    def load(key: str) -> Index | None:
+        with uow_factory() as uow:
+            found = uow.indexes.get(key)
+        return unpack_index(*found) if found is not None else None
+
+    return load
+
+
+def share_index(answers: AnswerService, uow: UnitOfWork) -> None:
+    """Store the index just built for content being committed in `uow`, so other processes load it."""
+    meta, data = pack_index(answers.matcher.index)
+    uow.indexes.put(kb_fingerprint(answers.kb), meta, data)
 
 
 def sql_uow_factory(settings: Settings) -> tuple[Engine, Callable[[], UnitOfWork]]:
@@ -174,9 +199,9 @@ def bootstrap(
     factory = uow_factory
 
     def rebuild(new_kb: KnowledgeBase) -> AnswerService:
-        return AnswerService(new_kb, build_matcher(new_kb, calibration, cache), factory)
+        return AnswerService(new_kb, build_matcher(new_kb, calibration, cache, stored_index(factory)), factory)
 
-    app.live = LiveKnowledge(uow_factory, rebuild, Snapshot(version, kb, answers))
+    app.live = LiveKnowledge(uow_factory, rebuild, Snapshot(version, kb, answers), share=share_index)
     native = DialogueService(kb, app.live.answers, uow_factory, secret=settings.secret_key, cases=CaseSteps(cases))
     app.dialogue = native if settings.engine == "native" else build_rasa_dialogue(settings, app, native, rasa_client)
     return app

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
         """The Rasa engine needs the Rasa server's http(s) URL."""
         self.rasa_url = self.rasa_url or None
         if self.engine == "rasa" and not self.rasa_url:
-            raise ValueError("the rasa engine needs CIVICBOT_RASA_URL (serve --rasa-url URL), e.g. http://127.0.0.1:5005")
+            raise ValueError(
+                "the rasa engine needs CIVICBOT_RASA_URL (serve --rasa-url URL), e.g. http://127.0.0.1:5005"
+            )
         if self.rasa_url and not self.rasa_url.startswith(("http://", "https://")):
             raise ValueError("CIVICBOT_RASA_URL must start with http:// or https://")
         return self

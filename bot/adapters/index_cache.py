@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -61,3 +62,24 @@ class IndexCache:
         for old in files[KEEP:]:
             old.unlink(missing_ok=True)
             old.with_suffix(".npz").unlink(missing_ok=True)
+
+
+def pack_index(index: Index) -> tuple[dict[str, object], bytes]:
+    """An index as JSON-able metadata and one numpy archive (for storing in the database)."""
+    arrays, meta = index_to_parts(index)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return meta, buffer.getvalue()
+
+
+def unpack_index(meta: dict[str, object], data: bytes) -> Index | None:
+    """The index from pack_index() output, or None when it is of another format or unreadable."""
+    if meta.get("format") != INDEX_FORMAT:
+        return None
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        return index_from_parts(arrays, meta)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring unreadable stored index: %s", exc)
+        return None

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Mapping
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.adapters.memory_cases import (
     CaseTables,
@@ -15,6 +15,7 @@ from bot.adapters.memory_cases import (
     MemoryCaseGuardRepository,
     MemoryCaseRepository,
 )
+from bot.adapters.memory_feedback import MemoryFeedbackRepository
 from bot.domain.conversation import Conversation
 from bot.domain.editorial import ChangeRecord
 from bot.domain.model import FaqEntry, KnowledgeBase
@@ -30,12 +31,14 @@ class MemoryStore:
         self.unanswered: list[UnansweredQuestion] = []
         self.turns: list[Turn] = []
         self.feedback: list[Feedback] = []
+        self.feedback_reviewed: dict[int, tuple[str, dt.datetime]] = {}  # rating id -> editor, time
         self.conversations: dict[tuple[str, str], Conversation] = {}
         self.events: set[tuple[str, str]] = set()
         self.case_tables = CaseTables()
         self.content_version = 1  # bumped by every commit that changed the knowledge base
         self.history: list[ChangeRecord] = []
         self.files: dict[str, str] = {}  # entry id -> faq/ file
+        self.indexes: dict[str, tuple[dict[str, Any], bytes]] = {}  # content fingerprint -> packed index
 
 
 class _Knowledge:
@@ -188,6 +191,19 @@ class _Events:
         return True
 
 
+class _Indexes:
+    """Packed indexes by content fingerprint; written straight to the store (same key = same content)."""
+
+    def __init__(self, blobs: dict[str, tuple[dict[str, Any], bytes]]) -> None:
+        self.blobs = blobs
+
+    def get(self, key: str) -> tuple[dict[str, Any], bytes] | None:
+        return self.blobs.get(key)
+
+    def put(self, key: str, meta: dict[str, Any], data: bytes) -> None:
+        self.blobs.setdefault(key, (meta, data))
+
+
 class InMemoryUnitOfWork:
     """A unit of work over a MemoryStore: changes are staged and applied only on commit."""
 
@@ -205,6 +221,7 @@ class InMemoryUnitOfWork:
         self.files = dict(self.store.files)
         self._turns: list[Turn] = list(self.store.turns)
         self._feedback: list[Feedback] = list(self.store.feedback)
+        self._reviewed = dict(self.store.feedback_reviewed)
         self._conversations = dict(self.store.conversations)
         self._events = set(self.store.events)
         self._lengths = (len(self._unanswered), len(self._turns), len(self._feedback))
@@ -212,7 +229,7 @@ class InMemoryUnitOfWork:
         self.unanswered = _Unanswered(self._unanswered)
         self.history = _History(self._history)
         self.turns = _Turns(self._turns)
-        self.feedback = _AppendOnly(self._feedback)
+        self.feedback = MemoryFeedbackRepository(self._feedback, self._reviewed, self._turns)
         self.conversations = _Conversations(self._conversations)
         self.events = _Events(self._events)
         self._case_before = self.store.case_tables.copy()
@@ -220,6 +237,7 @@ class InMemoryUnitOfWork:
         self.cases = MemoryCaseRepository(self._case_tables)
         self.case_guards = MemoryCaseGuardRepository(self._case_tables)
         self.case_audit = MemoryCaseAuditRepository(self._case_tables)
+        self.indexes = _Indexes(self.store.indexes)
         self._conv_before = dict(self.store.conversations)
         return self
 
@@ -245,6 +263,7 @@ class InMemoryUnitOfWork:
         self._n_history = len(self._history)
         store.turns.extend(self._turns[n_turns:])
         store.feedback.extend(self._feedback[n_feedback:])
+        store.feedback_reviewed.update(self._reviewed)
         _merge(store.conversations, self._conv_before, self._conversations)
         store.events |= self._events
         tables, before = store.case_tables, self._case_before

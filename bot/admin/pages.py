@@ -34,9 +34,14 @@ def layout(title: str, body: str, *, user: User | None = None, csrf: str = "") -
     """The page shell: navigation by role, sign-out form, no scripts and nothing from another origin."""
     nav = ""
     if user is not None:
-        links = [("/admin/search", "快速查詢 Search")]
+        links = [("/admin/search", "快速查詢 Search"), ("/admin/analytics", "統計 Analytics")]
         if user.can("editor"):
-            links.insert(0, ("/admin/unanswered", "未回答問題 Unanswered"))
+            links[:0] = [
+                ("/admin/unanswered", "未回答問題 Unanswered"),
+                ("/admin/entries", "條目 Entries"),
+                ("/admin/feedback", "負評 Feedback"),
+                ("/admin/history", "歷程 History"),
+            ]
         if user.can("admin"):
             links.append(("/admin/users", "帳號 Users"))
         nav = " ".join(f'<a href="{href}">{e(text)}</a>' for href, text in links)

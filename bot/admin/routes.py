@@ -180,6 +180,15 @@ def mount(api: FastAPI, app: App) -> bool:
     guards = Guards(users, app.settings.secret_key, secure=app.settings.env != "dev")
     router = build_router(app, guards, resolutions)
     # further console sections add their routes here, before the router is included
+    from bot.admin import content_routes
+    from bot.services.editing import EditorService
+    from bot.services.feedback_queue import FeedbackQueue
+
+    editor = EditorService(app.uow_factory, prepare=prepare)
+    content_routes.add_routes(router, guards, app, editor, FeedbackQueue(app.uow_factory))
+    from bot.admin import analytics_routes
+
+    analytics_routes.add_routes(router, guards, app, features=resolutions.features)
     api.include_router(router)
     api.state.admin_router = router  # tests enumerate every console route from it
     return True

@@ -52,6 +52,19 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class FeedbackItem:
+    """A not-helpful rating waiting for an editor, with the (masked) question that got the answer."""
+
+    id: int
+    faq_id: str
+    channel: str
+    created_at: dt.datetime
+    question: str | None = None  # the turn's masked text (None when the rating names no turn)
+    agency: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class SyncReport:
     """What `faq load` changed."""
 

@@ -1,4 +1,4 @@
-"""The `civicbot` command line: ask, chat, eval, faq, unanswered (list, clusters, resolve), agencies, cases, db, rasa"""
+"""The `civicbot` command line: ask, chat, eval, faq, unanswered, agencies, cases, users, report, db, rasa."""
 
 from __future__ import annotations
 
@@ -450,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.entrypoints import cli_users
 
     cli_users.add_parser(sub)
+    from bot.entrypoints import cli_report
+
+    cli_report.add_parser(sub)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)

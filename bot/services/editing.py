@@ -12,7 +12,7 @@ from typing import Any
 from bot.core.normalize import normalize
 from bot.domain.editorial import ChangeRecord
 from bot.domain.model import STATUSES, FaqEntry, KnowledgeBase
-from bot.domain.serialize import entry_to_dict
+from bot.domain.serialize import content_hash, entry_to_dict
 from bot.services.ports import UnitOfWork
 from bot.services.validate import validate_kb
 
@@ -27,6 +27,10 @@ class EditError(ValueError):
 
 class UnknownEntry(EditError):
     """No entry has this id."""
+
+
+class EditConflict(EditError):
+    """The stored entry is no longer the one the editor started from (someone else changed it meanwhile)."""
 
 
 def _utcnow() -> dt.datetime:
@@ -95,7 +99,7 @@ class EditorService:
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Callable[[], dt.datetime] = _utcnow,
-        prepare: Callable[[KnowledgeBase], None] | None = None,
+        prepare: Callable[[KnowledgeBase, UnitOfWork], None] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -105,6 +109,11 @@ class EditorService:
         """One stored entry (any status)."""
         with self.uow_factory() as uow:
             return uow.knowledge.get().entry(entry_id)
+
+    def knowledge(self) -> KnowledgeBase:
+        """The stored knowledge base: agencies and entries of every status, in folder order."""
+        with self.uow_factory() as uow:
+            return uow.knowledge.get()
 
     def create(self, entry: FaqEntry, editor: str, *, file: str | None = None) -> FaqEntry:
         """Store a new entry (normally as a draft); `file` defaults to where its topic's entries live."""
@@ -120,34 +129,47 @@ class EditorService:
             uow.commit()
         return entry
 
-    def update(self, entry: FaqEntry, editor: str) -> FaqEntry:
-        """Replace an entry's content (its status too: a published entry edited stays checked as published)."""
-        return self._change(entry.id, editor, "edit", lambda _: self._stamp(entry))
+    def update(self, entry: FaqEntry, editor: str, *, expected: str | None = None) -> FaqEntry:
+        """Replace an entry's content (its status too: a published entry edited stays checked as published).
 
-    def publish(self, entry_id: str, editor: str) -> FaqEntry:
+        `expected` is the content hash of the entry the editor started from: EditConflict when it was changed since.
+        """
+        return self._change(entry.id, editor, "edit", lambda _: self._stamp(entry), expected)
+
+    def publish(self, entry_id: str, editor: str, *, expected: str | None = None) -> FaqEntry:
         """The review step: a draft goes live once it passes every check (answers, sources, variants)."""
         return self._change(
             entry_id,
             editor,
             "publish",
             lambda e: dataclasses.replace(e, status="published", last_reviewed=self._today()),
+            expected,
         )
 
-    def retire(self, entry_id: str, editor: str) -> FaqEntry:
+    def retire(self, entry_id: str, editor: str, *, expected: str | None = None) -> FaqEntry:
         """Stop answering with an entry (kept, never deleted; its id is never reused)."""
-        return self._change(entry_id, editor, "retire", lambda e: dataclasses.replace(e, status="retired"))
+        return self._change(entry_id, editor, "retire", lambda e: dataclasses.replace(e, status="retired"), expected)
 
     def history(self, entry_id: str | None = None, limit: int = 100) -> list[ChangeRecord]:
         """Recorded changes, newest first (one entry's when `entry_id` is given)."""
         with self.uow_factory() as uow:
             return uow.history.list(entry_id, limit)
 
-    def _change(self, entry_id: str, editor: str, action: str, change: Callable[[FaqEntry], FaqEntry]) -> FaqEntry:
+    def _change(
+        self,
+        entry_id: str,
+        editor: str,
+        action: str,
+        change: Callable[[FaqEntry], FaqEntry],
+        expected: str | None = None,
+    ) -> FaqEntry:
         with self.uow_factory() as uow:
             kb = uow.knowledge.get()
             before = kb.entry(entry_id)
             if before is None:
                 raise UnknownEntry(f"no FAQ entry {entry_id!r}")
+            if expected is not None and content_hash(before) != expected:
+                raise EditConflict(f"{entry_id}: changed by someone else since you opened it")
             after = change(before)
             if after == before:
                 return before
@@ -160,7 +182,7 @@ class EditorService:
 
     def _prepare(self, uow: UnitOfWork) -> None:
         if self.prepare is not None:
-            self.prepare(uow.knowledge.get())
+            self.prepare(uow.knowledge.get(), uow)
 
     def _check(self, kb: KnowledgeBase, entry: FaqEntry) -> None:
         problems = entry_problems(kb, entry)

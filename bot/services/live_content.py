@@ -43,9 +43,11 @@ class LiveKnowledge:
         interval: float = CHECK_INTERVAL,
         background: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        share: Callable[[AnswerService, UnitOfWork], None] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.build = build
+        self.share = share
         self.interval = interval
         self.background = background
         self.clock = clock
@@ -107,12 +109,15 @@ class LiveKnowledge:
         log.info("content version %s live (rebuilt in %.2f s)", version, time.perf_counter() - started)
         return True
 
-    def prepare(self, kb: KnowledgeBase) -> None:
+    def prepare(self, kb: KnowledgeBase, uow: UnitOfWork | None = None) -> None:
         """Build (and cache) the index for content about to be committed: other processes then load it, not build it.
 
-        Editing services call this inside their transaction, before the version bump becomes visible.
+        Editing services call this inside their transaction `uow`, before the version bump becomes visible; the
+        index is stored in that same transaction, so no process sees the new version without its index.
         """
-        self.build(kb)
+        answers = self.build(kb)
+        if uow is not None and self.share is not None:
+            self.share(answers, uow)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait for a rebuild in progress (tests and benchmarks)."""

@@ -6,13 +6,13 @@ import builtins
 import datetime as dt
 from collections.abc import Collection, Mapping
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.cases import CaseAudit, DirectoryAnswer, Guard, StoredCase, VerifierKind
 from bot.domain.conversation import Conversation
 from bot.domain.editorial import ChangeRecord
 from bot.domain.model import FaqEntry, KnowledgeBase
-from bot.domain.records import Feedback, SyncReport, Turn, UnansweredQuestion
+from bot.domain.records import Feedback, FeedbackItem, SyncReport, Turn, UnansweredQuestion
 
 
 class KnowledgeRepository(Protocol):
@@ -101,6 +101,14 @@ class FeedbackRepository(Protocol):
         """Store one rating; returns its id."""
         ...
 
+    def not_helpful(self, limit: int = 1000) -> builtins.list[FeedbackItem]:
+        """Not-helpful ratings no editor has reviewed yet, with the question asked, newest first."""
+        ...
+
+    def mark_reviewed(self, ids: Collection[int], editor: str, at: dt.datetime) -> int:
+        """Mark not-helpful ratings as reviewed (they leave the queue); returns how many changed."""
+        ...
+
 
 class ConversationRepository(Protocol):
     """Dialogue state per channel user."""
@@ -170,6 +178,18 @@ class CaseAuditRepository(Protocol):
         ...
 
 
+class IndexRepository(Protocol):
+    """Built search indexes shared between processes, keyed by the knowledge base's content fingerprint."""
+
+    def get(self, key: str) -> tuple[dict[str, Any], bytes] | None:
+        """The stored index (metadata, packed arrays) for a fingerprint, or None."""
+        ...
+
+    def put(self, key: str, meta: dict[str, Any], data: bytes) -> None:
+        """Store an index in this transaction (an existing one for the key is kept); prune old ones."""
+        ...
+
+
 class CaseDirectory(Protocol):
     """Where cases are looked up: our store (imported exports) or an agency's own case system."""
 
@@ -210,6 +230,9 @@ class UnitOfWork(Protocol):
 
     @property
     def case_audit(self) -> CaseAuditRepository: ...
+
+    @property
+    def indexes(self) -> IndexRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

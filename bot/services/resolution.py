@@ -75,7 +75,7 @@ class ResolutionService:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         clock: Callable[[], dt.datetime] = _utcnow,
-        prepare: Callable[[KnowledgeBase], None] | None = None,
+        prepare: Callable[[KnowledgeBase, UnitOfWork], None] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.prepare = prepare  # LiveKnowledge.prepare: index built and cached before the change is visible
@@ -209,7 +209,7 @@ class ResolutionService:
 
     def _prepare(self, uow: UnitOfWork) -> None:
         if self.prepare is not None:
-            self.prepare(uow.knowledge.get())
+            self.prepare(uow.knowledge.get(), uow)
 
     def _open(self, uow: UnitOfWork, ids: Sequence[int]) -> list[UnansweredQuestion]:
         found = uow.unanswered.get(ids)

@@ -30,9 +30,9 @@ from bot.services.users import UserService
 
 PASSWORD = "correct-horse-battery"
 MUTABLE = (FeedbackRow, UnansweredRow, TurnRow, ConversationRow, AdminAuditRow, UserRow, FaqChangeRow)
-PATH_PARAMS = {"cluster_id": "1", "username": "someone", "change": "disable"}
+PATH_PARAMS = {"cluster_id": "1", "username": "someone", "change": "disable", "entry_id": "no-such-entry"}
 ODD_QUESTION = "颱風天分署照常上班嗎"  # logged as unanswered until an editor attaches it
-EDITOR_ONLY = ("/admin/unanswered",)
+EDITOR_ONLY = ("/admin/unanswered", "/admin/entries", "/admin/history", "/admin/feedback")
 ADMIN_ONLY = ("/admin/users",)
 
 

@@ -140,3 +140,40 @@ def test_a_second_app_answers_an_attached_question_without_restart(
     print(f"visible in the second app after {delay:.2f} s")
     assert result is not None and result.faq_id == "desk-opening-hours" and not result.fallback
     assert server_app.dialogue.answers is server_app.live.snapshot.answers  # channels read the live holder
+
+
+def test_a_server_with_its_own_data_folder_loads_the_changed_index_from_the_database(
+    uow_factory: Callable[[], UnitOfWork], settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor_app = bootstrap(settings)
+    elsewhere = settings.model_copy(update={"data_dir": tmp_path / "another-host"})
+    server_app = bootstrap(elsewhere)  # another host: no index-cache folder in common with the editor
+    assert editor_app.live is not None and server_app.live is not None
+    (qid,) = _log(uow_factory, QUESTION)
+    resolutions = ResolutionService(editor_app.uow_factory, char_features, prepare=editor_app.live.prepare)
+    resolutions.attach(qid, "desk-opening-hours", "alice")
+
+    def no_building(*_: object) -> None:
+        raise AssertionError("the index should come from the database, not be rebuilt")
+
+    monkeypatch.setattr("bot.bootstrap.build_index", no_building)
+    assert server_app.live.refresh()
+    result, _ = server_app.live.answers().answer(QUESTION)
+    assert result.faq_id == "desk-opening-hours" and not result.fallback
+    # The watcher also cached it in its own folder, and the database keeps only the latest few indexes.
+    assert list((tmp_path / "another-host" / "index-cache").glob("index-*.npz"))
+    monkeypatch.undo()  # the editor builds each new index
+    for n in range(4):
+        resolutions.attach(_log(uow_factory, f"{QUESTION} 第{n}次")[0], "desk-opening-hours", "alice")
+    with uow_factory() as uow:
+        stored = [uow.indexes.get(k) for k in _stored_keys(uow)]
+    assert 1 <= len(stored) <= 3 and all(s is not None for s in stored)
+
+
+def _stored_keys(uow: UnitOfWork) -> list[str]:
+    from sqlalchemy import select
+
+    from bot.adapters.sql.orm import IndexBlobRow
+
+    session = uow.session  # type: ignore[attr-defined]
+    return list(session.execute(select(IndexBlobRow.key)).scalars())

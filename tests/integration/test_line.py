@@ -31,8 +31,13 @@ SECRET = "5f0e5c8b1d2a4e6f9a7b3c1d2e4f6a8b"
 TOKEN = "line-test-channel-access-token-0123456789"
 USER = "U4af4980629a1b2c3d4e5f60718293a4b"
 PRODUCTION: dict[str, Any] = {"env": "production", "secret_key": "k" * 32, "case_verifier_pepper": "p" * 32}
-NOTHING = {"conversation_turns": 0, "conversations": 0, "processed_events": 0, "answer_feedback": 0,
-           "unanswered_questions": 0}
+NOTHING = {
+    "conversation_turns": 0,
+    "conversations": 0,
+    "processed_events": 0,
+    "answer_feedback": 0,
+    "unanswered_questions": 0,
+}
 
 
 @pytest.fixture()
@@ -63,8 +68,14 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def event(kind: str = "message", *, event_id: str = "01HZX5T7K9Q2M4N6P8R0S2T4V6", redelivery: bool = False,
-          reply_token: str = "38ef843bde154d9b91c21320ffd17a0f", **fields: Any) -> dict[str, Any]:
+def event(
+    kind: str = "message",
+    *,
+    event_id: str = "01HZX5T7K9Q2M4N6P8R0S2T4V6",
+    redelivery: bool = False,
+    reply_token: str = "38ef843bde154d9b91c21320ffd17a0f",
+    **fields: Any,
+) -> dict[str, Any]:
     """One webhook event as LINE sends it."""
     return {
         "type": kind,
@@ -84,12 +95,18 @@ def text_event(text: str, **kw: Any) -> dict[str, Any]:
 
 
 def delivery(*events: dict[str, Any]) -> bytes:
-    return json.dumps({"destination": "Uf00dbeefcafe0123456789abcdef0123", "events": list(events)},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"destination": "Uf00dbeefcafe0123456789abcdef0123", "events": list(events)}, ensure_ascii=False
+    ).encode()
 
 
-def post(client: TestClient, body: bytes, *, signature: str | None = "sign",
-         content_type: str = "application/json; charset=utf-8") -> int:
+def post(
+    client: TestClient,
+    body: bytes,
+    *,
+    signature: str | None = "sign",
+    content_type: str = "application/json; charset=utf-8",
+) -> int:
     headers = {"Content-Type": content_type}
     if signature is not None:
         headers["X-Line-Signature"] = sign(body) if signature == "sign" else signature
@@ -152,8 +169,12 @@ def test_a_new_follower_is_greeted_with_the_menu_as_quick_replies(client: TestCl
 
 def test_a_postback_carries_the_payload_to_the_dialogue(client: TestClient, app: App, recorder: Recorder) -> None:
     post(client, delivery(text_event("可以刷卡繳嗎？")))
-    rated = event("postback", event_id="01HZX5T7K9Q2M4N6P8R0S2T4V7", reply_token="b60d432864f44d079f6d8efe86cf404b",
-                  postback={"data": "fb:1:1"})
+    rated = event(
+        "postback",
+        event_id="01HZX5T7K9Q2M4N6P8R0S2T4V7",
+        reply_token="b60d432864f44d079f6d8efe86cf404b",
+        postback={"data": "fb:1:1"},
+    )
 
     assert post(client, delivery(rated)) == 200
 
@@ -216,8 +237,14 @@ def test_a_body_that_is_not_json_is_a_415(client: TestClient, app: App, recorder
 
 
 def test_a_sticker_gets_a_polite_request_for_text(client: TestClient, app: App, recorder: Recorder) -> None:
-    sticker = {"type": "sticker", "id": "1", "quoteToken": "q", "packageId": "446", "stickerId": "1988",
-               "stickerResourceType": "STATIC"}
+    sticker = {
+        "type": "sticker",
+        "id": "1",
+        "quoteToken": "q",
+        "packageId": "446",
+        "stickerId": "1988",
+        "stickerResourceType": "STATIC",
+    }
     assert post(client, delivery(event("message", message=sticker))) == 200
 
     [call] = recorder.calls("reply")
@@ -287,8 +314,9 @@ def test_long_replies_are_split_and_choices_capped_at_thirteen() -> None:
     assert [i["action"]["data"] for i in items[-2:]] == ["fb:7:1", "fb:7:0"]
 
 
-def test_logs_carry_neither_the_user_id_nor_personal_data(client: TestClient, recorder: Recorder,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_carry_neither_the_user_id_nor_personal_data(
+    client: TestClient, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     caplog.set_level(logging.INFO)
     question = "我的身分證是A123456789，電話0912345678，可以刷卡繳嗎？"

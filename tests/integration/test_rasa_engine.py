@@ -35,8 +35,13 @@ from bot.services.answering import InputError
 from tests.recorder import Recorder, seeded_data_dir, stored_rows
 
 SID = "session-0001"
-NOTHING = {"conversation_turns": 0, "conversations": 0, "processed_events": 0, "answer_feedback": 0,
-           "unanswered_questions": 0}
+NOTHING = {
+    "conversation_turns": 0,
+    "conversations": 0,
+    "processed_events": 0,
+    "answer_feedback": 0,
+    "unanswered_questions": 0,
+}
 
 
 @dataclass
@@ -57,8 +62,9 @@ class FakeRasa:
 
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.requests.append({"path": self.path, "content_type": self.headers["Content-Type"],
-                                      "body": json.loads(raw)})
+                fake.requests.append(
+                    {"path": self.path, "content_type": self.headers["Content-Type"], "body": json.loads(raw)}
+                )
                 status, body = fake.queued.pop(0) if fake.queued else (200, b"[]")
                 self._send(status, body, "application/json")
 
@@ -135,28 +141,49 @@ def test_a_question_reaches_rasa_with_a_hashed_sender_and_the_answer_comes_back(
     sender = sender_of("web", SID)
     answer = "可以，本分署受理信用卡繳納。\n資料來源：新竹分署繳款須知，三、繳納方式"
     rasa.will_answer(
-        {"recipient_id": sender, "text": answer,
-         "buttons": [{"title": "👍 有幫助", "payload": "/feedback_helpful"},
-                     {"title": "👎 沒幫助", "payload": "/feedback_unhelpful"}]},
+        {
+            "recipient_id": sender,
+            "text": answer,
+            "buttons": [
+                {"title": "👍 有幫助", "payload": "/feedback_helpful"},
+                {"title": "👎 沒幫助", "payload": "/feedback_unhelpful"},
+            ],
+        },
     )
 
     r = chat(client, text="  可以刷卡繳嗎？ ", agency="aea-hsinchu")
 
     assert isinstance(app.dialogue, RasaRestDialogue)
-    assert rasa.requests == [{
-        "path": "/webhooks/rest/webhook",
-        "content_type": "application/json",
-        "body": {"sender": sender, "message": "可以刷卡繳嗎？",
-                 "metadata": {"channel": "web", "agency": "aea-hsinchu", "language": "zh-TW"}},
-    }]
+    assert rasa.requests == [
+        {
+            "path": "/webhooks/rest/webhook",
+            "content_type": "application/json",
+            "body": {
+                "sender": sender,
+                "message": "可以刷卡繳嗎？",
+                "metadata": {"channel": "web", "agency": "aea-hsinchu", "language": "zh-TW"},
+            },
+        }
+    ]
     assert SID not in json.dumps(rasa.requests)
     assert r.status_code == 200
     assert r.json() == {
-        "session_id": SID, "text": answer,
-        "quick_replies": [{"label": "👍 有幫助", "payload": "/feedback_helpful"},
-                          {"label": "👎 沒幫助", "payload": "/feedback_unhelpful"}],
-        "faq_id": None, "topic": None, "agency": "aea-hsinchu", "fallback": False, "sources": [],
-        "state": "idle", "language": "zh-TW", "turn_id": None, "feedback": False, "kind": "answer",
+        "session_id": SID,
+        "text": answer,
+        "quick_replies": [
+            {"label": "👍 有幫助", "payload": "/feedback_helpful"},
+            {"label": "👎 沒幫助", "payload": "/feedback_unhelpful"},
+        ],
+        "faq_id": None,
+        "topic": None,
+        "agency": "aea-hsinchu",
+        "fallback": False,
+        "sources": [],
+        "state": "idle",
+        "language": "zh-TW",
+        "turn_id": None,
+        "feedback": False,
+        "kind": "answer",
     }
     # Rasa's actions record the turns; the forwarding engine records nothing of its own.
     assert stored_rows(app) == NOTHING
@@ -169,15 +196,19 @@ def test_buttons_become_quick_replies_every_channel_can_carry_and_come_back_as_r
     assert entry is not None and entry.question_en
     rasa.will_answer(
         {"recipient_id": "x", "text": "抱歉，我不太確定您的意思。您是不是想問："},
-        {"recipient_id": "x", "text": "請選擇：", "buttons": [
-            {"title": entry.question_zh, "payload": entry.question_zh},  # "did you mean": the FAQ's own question
-            {"title": "Card?", "payload": entry.question_en},
-            {"title": "新竹分署", "payload": '/choose_agency{"agency": "aea-hsinchu"}'},
-            {"title": "取消", "payload": "取消"},
-            {"title": "太長", "payload": "/inform" + "x" * 60},  # > 64 bytes: dropped
-            {"title": "其他", "payload": "其他問題"},  # non-ASCII, not mappable: dropped
-            {"title": "假評分", "payload": "fb:1:1"},  # the channels' own rating payload: never from Rasa
-        ]},
+        {
+            "recipient_id": "x",
+            "text": "請選擇：",
+            "buttons": [
+                {"title": entry.question_zh, "payload": entry.question_zh},  # "did you mean": the FAQ's own question
+                {"title": "Card?", "payload": entry.question_en},
+                {"title": "新竹分署", "payload": '/choose_agency{"agency": "aea-hsinchu"}'},
+                {"title": "取消", "payload": "取消"},
+                {"title": "太長", "payload": "/inform" + "x" * 60},  # > 64 bytes: dropped
+                {"title": "其他", "payload": "其他問題"},  # non-ASCII, not mappable: dropped
+                {"title": "假評分", "payload": "fb:1:1"},  # the channels' own rating payload: never from Rasa
+            ],
+        },
     )
     first = chat(client, text="刷卡").json()
     assert first["text"] == "抱歉，我不太確定您的意思。您是不是想問：\n\n請選擇："
@@ -191,7 +222,11 @@ def test_buttons_become_quick_replies_every_channel_can_carry_and_come_back_as_r
         rasa.will_answer({"recipient_id": "x", "text": "好的"})
         assert chat(client, payload=q["payload"]).status_code == 200
     assert [r["body"]["message"] for r in rasa.requests] == [
-        "刷卡", entry.question_zh, entry.question_en, '/choose_agency{"agency": "aea-hsinchu"}', "取消",
+        "刷卡",
+        entry.question_zh,
+        entry.question_en,
+        '/choose_agency{"agency": "aea-hsinchu"}',
+        "取消",
     ]
 
 
@@ -200,30 +235,43 @@ def test_civicbot_fields_in_custom_fill_the_reply_and_channel_ratings_are_stored
 ) -> None:
     """A Rasa action may add civicbot's fields as `custom`; a rating of a stored turn is recorded without Rasa."""
     with app.uow_factory() as uow:  # a turn as civicbot's Rasa actions record it
-        result = app.answers.record(uow, app.answers.answer_entry("pay-credit-card", agency="aea-hsinchu"), (),
-                                    "rasa", "k" * 40)
+        result = app.answers.record(
+            uow, app.answers.answer_entry("pay-credit-card", agency="aea-hsinchu"), (), "rasa", "k" * 40
+        )
         uow.commit()
     assert result.turn_id is not None
     rasa.will_answer(
         {"recipient_id": "x", "text": "可以刷卡。"},
         {"recipient_id": "x", "image": "https://example.gov.tw/card.png"},
-        {"recipient_id": "x", "custom": {
-            "faq_id": "pay-credit-card", "topic": "payment", "turn_id": result.turn_id, "feedback": True,
-            "sources": [{"document": "繳款須知", "section": "三", "agency": "aea-hsinchu"}, {"document": 3}]}},
+        {
+            "recipient_id": "x",
+            "custom": {
+                "faq_id": "pay-credit-card",
+                "topic": "payment",
+                "turn_id": result.turn_id,
+                "feedback": True,
+                "sources": [{"document": "繳款須知", "section": "三", "agency": "aea-hsinchu"}, {"document": 3}],
+            },
+        },
     )
     body = chat(client, text="可以刷卡嗎").json()
     assert body["text"] == "可以刷卡。\n\nhttps://example.gov.tw/card.png"
     assert (body["faq_id"], body["topic"], body["turn_id"], body["feedback"], body["kind"]) == (
-        "pay-credit-card", "payment", result.turn_id, True, "answer")
+        "pay-credit-card",
+        "payment",
+        result.turn_id,
+        True,
+        "answer",
+    )
     assert body["sources"] == [{"document": "繳款須知", "section": "三", "agency": "aea-hsinchu"}]
 
     rated = chat(client, payload=f"fb:{result.turn_id}:1").json()
     assert rated["text"] == t("feedback_thanks", "zh-TW") and rated["kind"] == "feedback"
     assert chat(client, payload="fb:999999:0").json()["text"] == t("feedback_unknown", "zh-TW")
-    assert client.post("/api/feedback", json={"session_id": SID, "turn_id": result.turn_id, "helpful": False}
-                       ).json() == {"ok": True}
-    assert client.post("/api/feedback", json={"session_id": SID, "turn_id": 999999, "helpful": True}
-                       ).status_code == 404
+    assert client.post(
+        "/api/feedback", json={"session_id": SID, "turn_id": result.turn_id, "helpful": False}
+    ).json() == {"ok": True}
+    assert client.post("/api/feedback", json={"session_id": SID, "turn_id": 999999, "helpful": True}).status_code == 404
     assert len(rasa.requests) == 1  # ratings never went to Rasa
     assert stored_rows(app)["answer_feedback"] == 2
 
@@ -238,8 +286,13 @@ def test_an_english_question_is_sent_as_english_and_an_empty_rasa_answer_is_a_fa
 
 @pytest.mark.parametrize(
     ("status", "raw"),
-    [(500, b'{"error": "boom"}'), (200, b"<html>proxy error</html>"), (200, b'{"text": "not a list"}'),
-     (200, b'[{"text": "ok"}, "junk"]'), (404, b"[]")],
+    [
+        (500, b'{"error": "boom"}'),
+        (200, b"<html>proxy error</html>"),
+        (200, b'{"text": "not a list"}'),
+        (200, b'[{"text": "ok"}, "junk"]'),
+        (404, b"[]"),
+    ],
 )
 def test_a_broken_rasa_answer_is_a_polite_reply_and_logged_without_personal_data(
     client: TestClient, rasa: FakeRasa, caplog: pytest.LogCaptureFixture, status: int, raw: bytes
@@ -292,32 +345,79 @@ def test_a_signed_line_message_goes_through_rasa_and_its_buttons_come_back_as_qu
     secret, token, user = "5f0e5c8b1d2a4e6f9a7b3c1d2e4f6a8b", "line-test-channel-access-token-0123456789", "U4af49806"
     line_api = Recorder().start()
     try:
-        settings = Settings(data_dir=data_dir, engine="rasa", rasa_url=rasa.url, line_channel_secret=secret,
-                            line_channel_access_token=token, line_api_base_url=line_api.url)
-        rasa.will_answer({"recipient_id": "x", "text": "您好！請問要查詢什麼？", "buttons": [
-            {"title": "查詢案件進度", "payload": "/case_lookup"}, {"title": "陳情", "payload": "/complaint"}]})
-        event = {"type": "message", "mode": "active", "timestamp": 1718000000000,
-                 "source": {"type": "user", "userId": user}, "webhookEventId": "01HZX5T7K9Q2M4N6P8R0S2T4V6",
-                 "deliveryContext": {"isRedelivery": False}, "replyToken": "38ef843bde154d9b91c21320ffd17a0f",
-                 "message": {"type": "text", "id": "468789577898262530", "quoteToken": "q3", "text": "你好"}}
+        settings = Settings(
+            data_dir=data_dir,
+            engine="rasa",
+            rasa_url=rasa.url,
+            line_channel_secret=secret,
+            line_channel_access_token=token,
+            line_api_base_url=line_api.url,
+        )
+        rasa.will_answer(
+            {
+                "recipient_id": "x",
+                "text": "您好！請問要查詢什麼？",
+                "buttons": [
+                    {"title": "查詢案件進度", "payload": "/case_lookup"},
+                    {"title": "陳情", "payload": "/complaint"},
+                ],
+            }
+        )
+        event = {
+            "type": "message",
+            "mode": "active",
+            "timestamp": 1718000000000,
+            "source": {"type": "user", "userId": user},
+            "webhookEventId": "01HZX5T7K9Q2M4N6P8R0S2T4V6",
+            "deliveryContext": {"isRedelivery": False},
+            "replyToken": "38ef843bde154d9b91c21320ffd17a0f",
+            "message": {"type": "text", "id": "468789577898262530", "quoteToken": "q3", "text": "你好"},
+        }
         body = json.dumps({"destination": "Uf00d", "events": [event]}, ensure_ascii=False).encode()
         signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
         with TestClient(create_app(bootstrap(settings))) as client:
-            r = client.post("/line/webhook", content=body,
-                            headers={"Content-Type": "application/json", "X-Line-Signature": signature})
+            r = client.post(
+                "/line/webhook",
+                content=body,
+                headers={"Content-Type": "application/json", "X-Line-Signature": signature},
+            )
         assert r.status_code == 200
-        assert [q["body"] for q in rasa.requests] == [{
-            "sender": sender_of("line", user), "message": "你好",
-            "metadata": {"channel": "line", "agency": None, "language": "zh-TW"}}]
+        assert [q["body"] for q in rasa.requests] == [
+            {
+                "sender": sender_of("line", user),
+                "message": "你好",
+                "metadata": {"channel": "line", "agency": None, "language": "zh-TW"},
+            }
+        ]
         [call] = line_api.calls("reply")
-        assert call.body["messages"] == [{
-            "type": "text", "text": "您好！請問要查詢什麼？",
-            "quickReply": {"items": [
-                {"type": "action", "action": {"type": "postback", "label": "查詢案件進度", "data": "/case_lookup",
-                                              "displayText": "查詢案件進度"}},
-                {"type": "action", "action": {"type": "postback", "label": "陳情", "data": "/complaint",
-                                              "displayText": "陳情"}}]},
-        }]
+        assert call.body["messages"] == [
+            {
+                "type": "text",
+                "text": "您好！請問要查詢什麼？",
+                "quickReply": {
+                    "items": [
+                        {
+                            "type": "action",
+                            "action": {
+                                "type": "postback",
+                                "label": "查詢案件進度",
+                                "data": "/case_lookup",
+                                "displayText": "查詢案件進度",
+                            },
+                        },
+                        {
+                            "type": "action",
+                            "action": {
+                                "type": "postback",
+                                "label": "陳情",
+                                "data": "/complaint",
+                                "displayText": "陳情",
+                            },
+                        },
+                    ]
+                },
+            }
+        ]
     finally:
         line_api.stop()
 
@@ -325,20 +425,39 @@ def test_a_signed_line_message_goes_through_rasa_and_its_buttons_come_back_as_qu
 def test_the_reply_is_one_reply_object(rasa: FakeRasa, app: App) -> None:
     """Mapping on its own: several messages, duplicate buttons, unknown fields ignored."""
     assert isinstance(app.dialogue, RasaRestDialogue)
-    rasa.will_answer({"recipient_id": "x", "text": "a", "buttons": [{"title": "Hi", "payload": "/greet"}]},
-                     {"recipient_id": "x", "text": "b", "buttons": [{"title": "Hi again", "payload": "/greet"}],
-                      "attachment": {"x": 1}},
-                     {"recipient_id": "x", "custom": {"fallback": True, "language": "en", "state": "case_verify",
-                                                      "sources": "nope", "turn_id": True}})
+    rasa.will_answer(
+        {"recipient_id": "x", "text": "a", "buttons": [{"title": "Hi", "payload": "/greet"}]},
+        {
+            "recipient_id": "x",
+            "text": "b",
+            "buttons": [{"title": "Hi again", "payload": "/greet"}],
+            "attachment": {"x": 1},
+        },
+        {
+            "recipient_id": "x",
+            "custom": {"fallback": True, "language": "en", "state": "case_verify", "sources": "nope", "turn_id": True},
+        },
+    )
     reply = app.dialogue.handle(Inbound("telegram", "42", payload="/greet", agency="aea-hsinchu"))
-    assert reply == Reply("a\n\nb", (QuickReply("Hi", "/greet"),), agency="aea-hsinchu", fallback=True,
-                          state="case_verify", language="en", kind="fallback")
-    assert rasa.requests[0]["body"] == {"sender": sender_of("telegram", "42"), "message": "/greet",
-                                        "metadata": {"channel": "telegram", "agency": "aea-hsinchu", "language": None}}
+    assert reply == Reply(
+        "a\n\nb",
+        (QuickReply("Hi", "/greet"),),
+        agency="aea-hsinchu",
+        fallback=True,
+        state="case_verify",
+        language="en",
+        kind="fallback",
+    )
+    assert rasa.requests[0]["body"] == {
+        "sender": sender_of("telegram", "42"),
+        "message": "/greet",
+        "metadata": {"channel": "telegram", "agency": "aea-hsinchu", "language": None},
+    }
 
 
-def test_rasa_needs_a_url_and_serve_says_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-                                            ) -> None:
+def test_rasa_needs_a_url_and_serve_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(ValidationError, match="CIVICBOT_RASA_URL"):
         Settings(engine="rasa")
     with pytest.raises(ValidationError, match="http"):

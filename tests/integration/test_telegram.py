@@ -30,8 +30,13 @@ TOKEN = "7000000001:AAF-test-token-for-the-recorder-0123456"
 SECRET = "tg-webhook-secret-0123456789"
 CHAT = 52749133
 PRODUCTION: dict[str, Any] = {"env": "production", "secret_key": "k" * 32, "case_verifier_pepper": "p" * 32}
-NOTHING = {"conversation_turns": 0, "conversations": 0, "processed_events": 0, "answer_feedback": 0,
-           "unanswered_questions": 0}
+NOTHING = {
+    "conversation_turns": 0,
+    "conversations": 0,
+    "processed_events": 0,
+    "answer_feedback": 0,
+    "unanswered_questions": 0,
+}
 CITIZEN = {"id": CHAT, "is_bot": False, "first_name": "美玲", "language_code": "zh-hant"}
 PRIVATE_CHAT = {"id": CHAT, "type": "private", "first_name": "美玲"}
 
@@ -76,8 +81,13 @@ def command_update(update_id: int, command: str) -> dict[str, Any]:
     return message_update(update_id, command, entities=entity)
 
 
-def post(client: TestClient, update: dict[str, Any] | bytes, *, secret: str | None = SECRET,
-         content_type: str = "application/json") -> int:
+def post(
+    client: TestClient,
+    update: dict[str, Any] | bytes,
+    *,
+    secret: str | None = SECRET,
+    content_type: str = "application/json",
+) -> int:
     headers = {"Content-Type": content_type}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -151,11 +161,23 @@ def test_a_pressed_button_is_answered_and_its_data_goes_to_the_dialogue(
     client: TestClient, app: App, recorder: Recorder
 ) -> None:
     post(client, message_update(1004, "可以刷卡繳嗎？"))
-    bot_message = {"message_id": 101, "date": 1718000001, "chat": PRIVATE_CHAT,
-                   "from": {"id": 7000000001, "is_bot": True, "first_name": "CivicBot"}, "text": "可以。"}
-    press = {"update_id": 1005, "callback_query": {"id": "4382bfdwdsb323b2d9", "from": CITIZEN,
-                                                   "chat_instance": "-7385020303", "data": "fb:1:1",
-                                                   "message": bot_message}}
+    bot_message = {
+        "message_id": 101,
+        "date": 1718000001,
+        "chat": PRIVATE_CHAT,
+        "from": {"id": 7000000001, "is_bot": True, "first_name": "CivicBot"},
+        "text": "可以。",
+    }
+    press = {
+        "update_id": 1005,
+        "callback_query": {
+            "id": "4382bfdwdsb323b2d9",
+            "from": CITIZEN,
+            "chat_instance": "-7385020303",
+            "data": "fb:1:1",
+            "message": bot_message,
+        },
+    }
 
     assert post(client, press) == 200
 
@@ -165,8 +187,9 @@ def test_a_pressed_button_is_answered_and_its_data_goes_to_the_dialogue(
     assert stored_rows(app)["answer_feedback"] == 1
 
 
-@pytest.mark.parametrize(("secret", "status"), [(None, 401), ("", 403), ("wrong-secret", 403),
-                                                 (SECRET + "x", 403), ("秘密".encode(), 403)])
+@pytest.mark.parametrize(
+    ("secret", "status"), [(None, 401), ("", 403), ("wrong-secret", 403), (SECRET + "x", 403), ("秘密".encode(), 403)]
+)
 def test_a_missing_or_wrong_secret_is_refused_and_nothing_is_processed(
     client: TestClient, app: App, recorder: Recorder, secret: str | bytes | None, status: int
 ) -> None:
@@ -220,8 +243,15 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(
 def test_a_sticker_gets_a_polite_request_for_text(client: TestClient, app: App, recorder: Recorder) -> None:
     update = message_update(1009, "")
     del update["message"]["text"]
-    update["message"]["sticker"] = {"file_id": "CAACAgIAAxk", "file_unique_id": "AgAD", "type": "regular",
-                                    "width": 512, "height": 512, "is_animated": False, "is_video": False}
+    update["message"]["sticker"] = {
+        "file_id": "CAACAgIAAxk",
+        "file_unique_id": "AgAD",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     assert post(client, update) == 200
     assert sent(recorder) == [{"chat_id": str(CHAT), "text": replies.NOT_TEXT}]
     assert stored_rows(app)["conversation_turns"] == 0
@@ -269,16 +299,18 @@ def test_polling_answers_an_update_with_the_same_handlers(tmp_path: Path, record
     assert stored_rows(app)["processed_events"] == 1
 
 
-def test_the_polling_command_needs_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_polling_command_needs_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CIVICBOT_DATA_DIR", str(seeded_data_dir(tmp_path / "data")))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert cli.main(["telegram"]) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 
 
-def test_set_webhook_registers_the_url_with_the_secret(tmp_path: Path, recorder: Recorder,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_set_webhook_registers_the_url_with_the_secret(
+    tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CIVICBOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
@@ -294,8 +326,9 @@ def test_set_webhook_registers_the_url_with_the_secret(tmp_path: Path, recorder:
     }
 
 
-def test_logs_carry_neither_the_token_nor_the_citizen(client: TestClient, recorder: Recorder,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_carry_neither_the_token_nor_the_citizen(
+    client: TestClient, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     caplog.set_level(logging.INFO)
     question = "我的身分證是A123456789，電話0912345678，可以刷卡繳嗎？"

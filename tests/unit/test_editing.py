@@ -121,3 +121,22 @@ def test_live_knowledge_swaps_in_new_content(store: MemoryStore, kb: KnowledgeBa
     assert fresh is not initial and live.snapshot.version == store.content_version
     result, _ = fresh.answer("分署幾點開門")
     assert result.faq_id == "desk-opening-hours"
+
+
+def test_a_change_to_an_entry_someone_else_changed_meanwhile_is_refused(
+    editor: EditorService, store: MemoryStore
+) -> None:
+    from bot.domain.serialize import content_hash
+    from bot.services.editing import EditConflict
+
+    entry = store.kb.entry("pay-credit-card")
+    assert entry is not None
+    opened = content_hash(entry)
+    mine = dataclasses.replace(entry, variants=(*entry.variants, "刷卡付款可以嗎"))
+    theirs = editor.update(dataclasses.replace(entry, variants=(*entry.variants, "能刷卡嗎")), "bob", expected=opened)
+    with pytest.raises(EditConflict):
+        editor.update(mine, "alice", expected=opened)
+    with pytest.raises(EditConflict):
+        editor.retire("pay-credit-card", "alice", expected=opened)
+    assert store.kb.entry("pay-credit-card") == theirs and [r.editor for r in editor.history()] == ["bob"]
+    assert editor.update(mine, "alice", expected=content_hash(theirs)) == mine

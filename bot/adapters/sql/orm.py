@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -117,6 +118,16 @@ class ContentVersionRow(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class IndexBlobRow(Base):
+    """A built search index shared between processes (numpy archive + metadata), keyed by content fingerprint."""
+
+    __tablename__ = "index_blobs"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class FaqChangeRow(Base):
     """The editorial history: every content change with editor, time, action and the entry before/after."""
 
@@ -156,6 +167,9 @@ class FeedbackRow(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # set when an editor has looked at a not-helpful rating (it leaves the console's queue)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ConversationRow(Base):

@@ -333,4 +333,3 @@ class SqlTurnRepository:
             id=r.id,
             kind=r.kind,
         )
-

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.sql.cases import SqlCaseAuditRepository, SqlCaseGuardRepository, SqlCaseRepository
 from bot.adapters.sql.dialogue import SqlConversationRepository, SqlProcessedEventRepository
 from bot.adapters.sql.editorial import SqlHistoryRepository
+from bot.adapters.sql.feedback import SqlFeedbackRepository
+from bot.adapters.sql.indexes import SqlIndexRepository
 from bot.adapters.sql.repositories import (
-    SqlFeedbackRepository,
     SqlKnowledgeRepository,
     SqlTurnRepository,
     SqlUnansweredRepository,
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepository(self.session)
         self.case_guards = SqlCaseGuardRepository(self.session)
         self.case_audit = SqlCaseAuditRepository(self.session)
+        self.indexes = SqlIndexRepository(self.session)
         return self
 
     def __exit__(
