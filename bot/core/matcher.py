@@ -107,6 +107,10 @@ class Matcher:
         self.calibration = calibration
         self._known_agencies = {a.code for a in agencies}
         self._agency_masks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Per target posting, the weight of its coverage: 1 for question terms, ANSWER_WEIGHT for answer-only
+        # terms (share 0). Computed once here instead of one np.where per query term.
+        self._cov_weight = np.where(index.target_postings.weights > 0, 1.0, ANSWER_WEIGHT)
+        self._texts = np.array(index.texts, dtype=object)  # fancy-indexable, for the fuzzy comparison
 
     def _agency_mask(self, agency: str) -> tuple[np.ndarray, np.ndarray]:
         """Targets (and their texts) that may answer for `agency`: entries with a block for it, all OOS categories."""
@@ -194,7 +198,7 @@ class Matcher:
             start, end = gp.indptr[term_id], gp.indptr[term_id + 1]
             target_ids.append(gp.rows[start:end])
             share = gp.weights[start:end]  # share of the target's texts with the term; 0 = answer only
-            target_cov.append(np.where(share > 0, qw * t_idf, qw * t_idf * ANSWER_WEIGHT))
+            target_cov.append(self._cov_weight[start:end] * (qw * t_idf))
             target_centrality.append(share * (qw * t_idf))
         n_texts, n_targets = index.size, len(index.targets)
         bm25: np.ndarray
@@ -218,11 +222,12 @@ class Matcher:
             allowed_targets, allowed_texts = self._agency_mask(agency)
             entry_cov = np.where(allowed_targets, entry_cov, -1.0)
             bm25 = np.where(allowed_texts, bm25, -1.0)
-        chosen = {int(t) for t in _top_indices(entry_cov, RERANK_TARGETS) if entry_cov[t] > 0}
-        chosen |= {int(index.text_target[d]) for d in _top_indices(bm25, RERANK_TEXTS) if bm25[d] > 0}
-        if not chosen:
+        top_targets = _top_indices(entry_cov, RERANK_TARGETS)
+        top_texts = _top_indices(bm25, RERANK_TEXTS)
+        top_texts = top_texts[bm25[top_texts] > 0]
+        cand = np.union1d(top_targets[entry_cov[top_targets] > 0], index.text_target[top_texts]).astype(np.int64)
+        if cand.size == 0:
             return CandidateSet(np.zeros(0, dtype=np.int64), np.zeros((0, len(RANK_FEATURES))), oov, agency, _NO_ROW)
-        cand = np.array(sorted(chosen), dtype=np.int64)
         feats = np.zeros((cand.size, len(RANK_FEATURES)), dtype=np.float64)
         feats[:, 0] = np.clip(entry_cov[cand], 0.0, 1.0)
         feats[:, 1] = np.clip(centrality[cand], 0.0, 1.0)
@@ -234,10 +239,9 @@ class Matcher:
         if has_texts.any():
             seg = np.repeat(np.arange(cand.size), lengths)
             docs = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-            texts = index.texts
             cov_d = matched[docs] / q_mass
             prec_d = np.minimum(1.0, matched[docs] / index.text_mass[docs])
-            fuzzy_d = process.cdist([query], [texts[d] for d in docs.tolist()], scorer=fuzz.ratio)[0] / 100.0
+            fuzzy_d = process.cdist([query], self._texts[docs].tolist(), scorer=fuzz.ratio)[0] / 100.0
             last = np.cumsum(lengths[has_texts]) - 1
             best = np.lexsort((prec_d, cov_d, seg))[last]  # per candidate: best coverage, then precision
             rows = np.flatnonzero(has_texts)
@@ -251,10 +255,14 @@ class Matcher:
         feats[:, 6] = feats[:, 0] - feats[:, 0].max()
         # Topic support: sum of the two best entry coverages among candidates of the same topic.
         topic_ids = index.target_topic_id[cand]
-        support = np.zeros(len(index.topic_names), dtype=np.float64)
-        for t in np.unique(topic_ids):
-            values = np.sort(feats[topic_ids == t, 0])[-2:]
-            support[t] = values.sum()
+        order = np.lexsort((feats[:, 0], topic_ids))  # by topic, then coverage ascending
+        by_topic = topic_ids[order]
+        top_two = np.ones(order.size, dtype=bool)  # the last two of each topic's run
+        top_two[:-1] = by_topic[1:] != by_topic[:-1]
+        top_two[:-2] |= by_topic[2:] != by_topic[:-2]
+        top_two[-2:] = True
+        picked = order[top_two]
+        support = np.bincount(topic_ids[picked], weights=feats[picked, 0], minlength=len(index.topic_names))
         feats[:, 7] = support[topic_ids] - support.max()
         feats[:, 8] = index.is_oos[cand]
         feats[:, 9] = index.is_oos[cand] & (not foreign_word)
