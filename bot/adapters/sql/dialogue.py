@@ -17,11 +17,18 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_INSERT_IGNORE: dict[tuple[str, str], Any] = {}  # (dialect, table) -> statement, built once (compiled once)
+
+
 def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int:
     """INSERT … ON CONFLICT DO NOTHING; returns the number of rows inserted (0 on a duplicate key)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    conn = session.connection()
+    key = (conn.dialect.name, table.name)
+    statement = _INSERT_IGNORE.get(key)
+    if statement is None:
+        insert = postgresql.insert if key[0] == "postgresql" else sqlite.insert
+        statement = _INSERT_IGNORE.setdefault(key, insert(table).on_conflict_do_nothing())
+    result = conn.execute(statement, values)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -58,7 +65,8 @@ class SqlConversationRepository:
         self.session = session
 
     def get(self, channel: str, user_key: str) -> Conversation | None:
-        row = self.session.execute(_GET_CONVERSATION, {"k_channel": channel, "k_user": user_key}).first()
+        # On the session's connection: the same transaction, without the ORM's per-statement overhead.
+        row = self.session.connection().execute(_GET_CONVERSATION, {"k_channel": channel, "k_user": user_key}).first()
         if row is None:
             return None
         return Conversation(
@@ -94,7 +102,7 @@ class SqlConversationRepository:
                 "k_user": conversation.user_key,
                 "k_version": conversation.version,
             }
-            result = self.session.execute(_UPDATE_CONVERSATION, {**keys, **values})
+            result = self.session.connection().execute(_UPDATE_CONVERSATION, {**keys, **values})
             saved = int(getattr(result, "rowcount", 0) or 0)
         if saved:
             conversation.version += 1

@@ -242,7 +242,7 @@ class SqlUnansweredRepository:
             "status": question.status,
             "created_at": question.created_at,
         }
-        return int(self.session.execute(_INSERT_UNANSWERED, values).scalar_one())  # Core: on the fallback hot path
+        return int(self.session.connection().execute(_INSERT_UNANSWERED, values).scalar_one())  # Core: hot path
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         query = select(UnansweredRow).order_by(UnansweredRow.created_at.desc(), UnansweredRow.id.desc()).limit(limit)
@@ -311,7 +311,7 @@ class SqlTurnRepository:
             "created_at": turn.created_at,
             "kind": turn.kind,
         }
-        return int(self.session.execute(_INSERT_TURN, values).scalar_one())
+        return int(self.session.connection().execute(_INSERT_TURN, values).scalar_one())
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(TurnRow)) or 0)
