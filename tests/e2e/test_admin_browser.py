@@ -27,21 +27,26 @@ def chat(server: Server, session: str) -> dict[str, Any]:
     return dict(r.json())
 
 
+def add_account(server: Server, name: str, role: str) -> None:
+    """An account made as an administrator would: `civicbot users add` on the server's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
+    env["CIVICBOT_DATA_DIR"] = str(server.data_dir)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "users", "add", name, "--role", role, "--password-stdin"],
+        input=f"{PASSWORD}\n".encode(),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
 @pytest.fixture(scope="module")
 def accounts(web_server: Server) -> None:
-    """An editor and a staff account, made with `civicbot users add` on the server's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
-    env["CIVICBOT_DATA_DIR"] = str(web_server.data_dir)
-    for name, role in (("eddie", "editor"), ("stella", "staff")):
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", "users", "add", name, "--role", role, "--password-stdin"],
-            input=f"{PASSWORD}\n".encode(),
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr.decode()
+    """An editor and a staff account on the server's database."""
+    add_account(web_server, "eddie", "editor")
+    add_account(web_server, "stella", "staff")
 
 
 def sign_in(page: Page, server: Server, username: str) -> None:

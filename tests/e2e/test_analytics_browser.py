@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
 from tests.e2e.conftest import Server
-from tests.e2e.test_admin_browser import PASSWORD, sign_in
+from tests.e2e.test_admin_browser import add_account, sign_in
 
 
 @pytest.fixture(scope="module")
 def staff(web_server: Server) -> str:
-    """A staff account made with `civicbot users add` on the server's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
-    env["CIVICBOT_DATA_DIR"] = str(web_server.data_dir)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "users", "add", "sam", "--role", "staff", "--password-stdin"],
-        input=f"{PASSWORD}\n".encode(),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
+    """A staff account on the server's database."""
+    add_account(web_server, "sam", "staff")
     return "sam"
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
 from tests.e2e.conftest import Server
-from tests.e2e.test_admin_browser import PASSWORD, sign_in
+from tests.e2e.test_admin_browser import add_account, sign_in
 
 ENTRY = "desk-umbrella"
 QUESTION = "分署可以借雨傘嗎"
@@ -31,18 +27,8 @@ def chat(server: Server, session: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def editor_account(web_server: Server) -> None:
-    """An editor account, made with `civicbot users add` on the server's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICBOT_")}
-    env["CIVICBOT_DATA_DIR"] = str(web_server.data_dir)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "users", "add", "eddie", "--role", "editor", "--password-stdin"],
-        input=f"{PASSWORD}\n".encode(),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
+    """An editor account on the server's database."""
+    add_account(web_server, "eddie", "editor")
 
 
 def test_an_editor_drafts_and_publishes_an_entry_and_the_assistant_answers_with_it(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,19 +38,32 @@ EDITOR_ONLY = ("/admin/unanswered", "/admin/entries", "/admin/history", "/admin/
 ADMIN_ONLY = ("/admin/users",)
 
 
-@pytest.fixture()
-def app(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    built = bootstrap(Settings(database_url=store_url, data_dir=tmp_path_factory.getbasetemp() / "admin-cache"))
+@contextlib.contextmanager
+def console_app(
+    store_url: str, data_dir: Path, accounts: Iterable[tuple[str, str]], seed: Callable[[App], None] | None = None
+) -> Iterator[App]:
+    """An app over the module's shared store with console accounts (one password); the rows tests wrote go after."""
+    built = bootstrap(Settings(database_url=store_url, data_dir=data_dir))
     assert built.engine is not None
     users = UserService(SqlUserStore(built.engine))
-    for name, role in (("ada", "admin"), ("eddie", "editor"), ("stella", "staff")):
+    for name, role in accounts:
         users.add(name, PASSWORD, role)
-    yield built
-    assert built.engine is not None
-    with built.engine.begin() as conn:
-        for table in MUTABLE:
-            conn.execute(delete(table))
-    built.engine.dispose()
+    if seed is not None:
+        seed(built)
+    try:
+        yield built
+    finally:
+        with built.engine.begin() as conn:
+            for table in MUTABLE:
+                conn.execute(delete(table))
+        built.engine.dispose()
+
+
+@pytest.fixture()
+def app(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    accounts = (("ada", "admin"), ("eddie", "editor"), ("stella", "staff"))
+    with console_app(store_url, tmp_path_factory.getbasetemp() / "admin-cache", accounts) as built:
+        yield built
 
 
 @pytest.fixture()

@@ -11,34 +11,22 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from bot.adapters.sql.orm import AdminAuditRow, ConversationRow, FeedbackRow, TurnRow, UnansweredRow, UserRow
-from bot.adapters.sql.users import SqlUserStore
-from bot.bootstrap import App, bootstrap
-from bot.config import Settings
+from bot.adapters.sql.orm import AdminAuditRow
+from bot.bootstrap import App
 from bot.domain.records import Turn
 from bot.entrypoints.web import create_app
-from bot.services.users import UserService
 from tests import analytics_seed as seed
-from tests.integration.test_admin import PASSWORD, client_for
-
-MUTABLE = (FeedbackRow, UnansweredRow, TurnRow, ConversationRow, AdminAuditRow, UserRow)
+from tests.integration.test_admin import client_for, console_app
 
 
 @pytest.fixture()
 def app(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    built = bootstrap(Settings(database_url=store_url, data_dir=tmp_path_factory.getbasetemp() / "analytics-cache"))
-    assert built.engine is not None
-    users = UserService(SqlUserStore(built.engine))
-    for name, role in (("ada", "admin"), ("stella", "staff")):
-        users.add(name, PASSWORD, role)
-    seed.seed(built.uow_factory)
-    yield built
-    with built.engine.begin() as conn:
-        for table in MUTABLE:
-            conn.execute(delete(table))
-    built.engine.dispose()
+    accounts = (("ada", "admin"), ("stella", "staff"))
+    data_dir = tmp_path_factory.getbasetemp() / "analytics-cache"
+    with console_app(store_url, data_dir, accounts, seed=lambda built: seed.seed(built.uow_factory)) as built:
+        yield built
 
 
 @pytest.fixture()

@@ -11,16 +11,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.adapters.sql.orm import AdminAuditRow, FaqChangeRow, FeedbackRow
-from bot.adapters.sql.users import SqlUserStore
-from bot.bootstrap import App, bootstrap
-from bot.config import Settings
+from bot.bootstrap import App
 from bot.domain.records import Turn
 from bot.entrypoints.web import create_app
-from bot.services.users import UserService
-from tests.integration.test_admin import MUTABLE, PASSWORD, admin_routes, client_for, csrf_of
+from tests.integration.test_admin import admin_routes, client_for, console_app, csrf_of
 
 SOURCE = "新竹分署111年度服務躍升執行成果報告 | 一、基礎服務 (三)服務便捷性"
 PETS = "可以帶寵物進分署嗎"
@@ -30,17 +27,9 @@ CONTENT_PREFIXES = ("/admin/entries", "/admin/history", "/admin/feedback")
 
 @pytest.fixture()
 def app(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    built = bootstrap(Settings(database_url=store_url, data_dir=tmp_path_factory.getbasetemp() / "admin-cache"))
-    assert built.engine is not None
-    users = UserService(SqlUserStore(built.engine))
-    for name, role in (("eddie", "editor"), ("erin", "editor"), ("stella", "staff")):
-        users.add(name, PASSWORD, role)
-    yield built
-    assert built.engine is not None
-    with built.engine.begin() as conn:
-        for table in MUTABLE:
-            conn.execute(delete(table))
-    built.engine.dispose()
+    accounts = (("eddie", "editor"), ("erin", "editor"), ("stella", "staff"))
+    with console_app(store_url, tmp_path_factory.getbasetemp() / "admin-cache", accounts) as built:
+        yield built
 
 
 @pytest.fixture()
