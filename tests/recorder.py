@@ -37,13 +37,18 @@ def seeded_data_dir(dest: Path) -> Path:
     return dest
 
 
+TURN_TABLES = ("conversation_turns", "conversations", "processed_events", "answer_feedback", "unanswered_questions")
+NOTHING = dict.fromkeys(TURN_TABLES, 0)  # stored_rows() when a request changed nothing
+# Settings that pass the production checks (no placeholder secrets), for channel-credential tests.
+PRODUCTION: dict[str, Any] = {"env": "production", "secret_key": "k" * 32, "case_verifier_pepper": "p" * 32}
+
+
 def stored_rows(app: Any) -> dict[str, int]:
     """Row counts of everything a chat turn can write (turns, conversations, claimed events, feedback…)."""
     from sqlalchemy import text
 
-    tables = ("conversation_turns", "conversations", "processed_events", "answer_feedback", "unanswered_questions")
     with app.engine.connect() as conn:
-        return {name: int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()) for name in tables}
+        return {name: int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()) for name in TURN_TABLES}
 
 
 TELEGRAM_BOT = {

@@ -25,19 +25,11 @@ from bot.config import Settings
 from bot.dialogue.messages import QuickReply, Reply
 from bot.dialogue.texts import t
 from bot.entrypoints.web import create_app
-from tests.recorder import Recorder, seeded_data_dir, stored_rows
+from tests.recorder import NOTHING, PRODUCTION, Recorder, seeded_data_dir, stored_rows
 
 SECRET = "5f0e5c8b1d2a4e6f9a7b3c1d2e4f6a8b"
 TOKEN = "line-test-channel-access-token-0123456789"
 USER = "U4af4980629a1b2c3d4e5f60718293a4b"
-PRODUCTION: dict[str, Any] = {"env": "production", "secret_key": "k" * 32, "case_verifier_pepper": "p" * 32}
-NOTHING = {
-    "conversation_turns": 0,
-    "conversations": 0,
-    "processed_events": 0,
-    "answer_feedback": 0,
-    "unanswered_questions": 0,
-}
 
 
 @pytest.fixture()

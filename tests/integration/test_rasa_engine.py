@@ -32,16 +32,9 @@ from bot.dialogue.texts import t
 from bot.entrypoints import cli
 from bot.entrypoints.web import create_app
 from bot.services.answering import InputError
-from tests.recorder import Recorder, seeded_data_dir, stored_rows
+from tests.recorder import NOTHING, Recorder, seeded_data_dir, stored_rows
 
 SID = "session-0001"
-NOTHING = {
-    "conversation_turns": 0,
-    "conversations": 0,
-    "processed_events": 0,
-    "answer_feedback": 0,
-    "unanswered_questions": 0,
-}
 
 
 @dataclass

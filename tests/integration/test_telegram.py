@@ -24,19 +24,11 @@ from bot.config import Settings
 from bot.dialogue.texts import t
 from bot.entrypoints import cli
 from bot.entrypoints.web import create_app
-from tests.recorder import Recorder, seeded_data_dir, stored_rows
+from tests.recorder import NOTHING, PRODUCTION, Recorder, seeded_data_dir, stored_rows
 
 TOKEN = "7000000001:AAF-test-token-for-the-recorder-0123456"
 SECRET = "tg-webhook-secret-0123456789"
 CHAT = 52749133
-PRODUCTION: dict[str, Any] = {"env": "production", "secret_key": "k" * 32, "case_verifier_pepper": "p" * 32}
-NOTHING = {
-    "conversation_turns": 0,
-    "conversations": 0,
-    "processed_events": 0,
-    "answer_feedback": 0,
-    "unanswered_questions": 0,
-}
 CITIZEN = {"id": CHAT, "is_bot": False, "first_name": "美玲", "language_code": "zh-hant"}
 PRIVATE_CHAT = {"id": CHAT, "type": "private", "first_name": "美玲"}
 
