@@ -60,7 +60,7 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
 
 
 async def one_connection(
-    port: int, jobs: asyncio.Queue[str], latencies: list[float], failures: list[int], conn_id: int
+    port: int, jobs: asyncio.Queue[str], latencies: list[float], failures: list[int], conn_id: int, mine: list[float]
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     n = 0
@@ -91,22 +91,28 @@ async def one_connection(
                     length = int(value.strip())
             await reader.readexactly(length)
             latencies.append((time.perf_counter() - started) * 1000)
+            mine.append(latencies[-1])
             if b" 200 " not in status_line:
                 failures.append(int(status_line.split()[1]) if status_line else 0)
     finally:
         writer.close()
 
 
-async def drive(port: int, total: int, concurrency: int, pool: list[str]) -> tuple[float, list[float], list[int]]:
+async def drive(
+    port: int, total: int, concurrency: int, pool: list[str]
+) -> tuple[float, list[float], list[int], list[list[float]]]:
     jobs: asyncio.Queue[str] = asyncio.Queue()
     rng = random.Random(7)
     for _ in range(total):
         jobs.put_nowait(rng.choice(pool))
     latencies: list[float] = []
     failures: list[int] = []
+    per_connection: list[list[float]] = [[] for _ in range(concurrency)]
     started = time.perf_counter()
-    await asyncio.gather(*(one_connection(port, jobs, latencies, failures, i) for i in range(concurrency)))
-    return time.perf_counter() - started, latencies, failures
+    await asyncio.gather(
+        *(one_connection(port, jobs, latencies, failures, i, per_connection[i]) for i in range(concurrency))
+    )
+    return time.perf_counter() - started, latencies, failures, per_connection
 
 
 def pct(values: list[float], q: float) -> float:
@@ -133,13 +139,15 @@ def run_case(label: str, env: dict[str, str], db_url: str, workers: int, args: a
     try:
         asyncio.run(drive(port, min(200, args.requests), args.concurrency, pool))  # warm-up
         before = count_turns(db_url)
-        elapsed, latencies, failures = asyncio.run(drive(port, args.requests, args.concurrency, pool))
+        elapsed, latencies, failures, per_connection = asyncio.run(drive(port, args.requests, args.concurrency, pool))
         time.sleep(0.5)
         stored = count_turns(db_url) - before
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     answered = len(latencies) - len(failures)
+    # Fairness: the slowest connection's median latency over the fastest one's (1.0 = every client served alike).
+    medians = [statistics.median(c) for c in per_connection if c]
     result = {
         "case": label,
         "workers": workers,
@@ -152,12 +160,14 @@ def run_case(label: str, env: dict[str, str], db_url: str, workers: int, args: a
         "p90_ms": round(pct(latencies, 90), 2),
         "p99_ms": round(pct(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
+        "connection_spread": round(max(medians) / min(medians), 2),
         "turns_stored": stored,
         "no_turn_lost": stored == answered,
     }
     print(
         f"{label:<28} {result['requests_per_s']:>8} req/s  p50 {result['p50_ms']:>6} ms  p90 {result['p90_ms']:>6} ms"
-        f"  p99 {result['p99_ms']:>6} ms  answered {answered}/{args.requests}  turns stored {stored}"
+        f"  p99 {result['p99_ms']:>6} ms  spread {result['connection_spread']:>4}"
+        f"  answered {answered}/{args.requests}  turns stored {stored}"
         f"  {'OK' if result['no_turn_lost'] else 'TURNS LOST'}",
         flush=True,
     )

@@ -111,6 +111,10 @@ class Matcher:
         # terms (share 0). Computed once here instead of one np.where per query term.
         self._cov_weight = np.where(index.target_postings.weights > 0, 1.0, ANSWER_WEIGHT)
         self._texts = np.array(index.texts, dtype=object)  # fancy-indexable, for the fuzzy comparison
+        # Per-term scalars as Python lists: the per-query-term loop reads them without numpy scalar boxing.
+        self._in_scope: list[bool] = index.in_scope_term.tolist()
+        self._text_idf: list[float] = index.text_idf.tolist()
+        self._target_idf: list[float] = index.target_idf.tolist()
 
     def _agency_mask(self, agency: str) -> tuple[np.ndarray, np.ndarray]:
         """Targets (and their texts) that may answer for `agency`: entries with a block for it, all OOS categories."""
@@ -163,55 +167,52 @@ class Matcher:
         if not q_terms or index.size == 0:
             return CandidateSet(np.zeros(0, dtype=np.int64), np.zeros((0, len(RANK_FEATURES))), 0.0, agency, _NO_ROW)
 
-        # Gather every query term's postings, then sum per text / per target in one bincount each
-        # (much faster than one scattered add per term on large indexes).
-        text_ids: list[np.ndarray] = []
-        text_bm25: list[np.ndarray] = []
-        text_idf: list[float] = []
-        text_len: list[int] = []
-        target_ids: list[np.ndarray] = []
-        target_cov: list[np.ndarray] = []
-        target_centrality: list[np.ndarray] = []
+        # Per query term: the query-level masses (in term order, as Python floats), and the known terms.
+        # Then every known term's postings are gathered at once and summed per text / per target in one
+        # bincount each: a handful of array operations per question instead of several per term.
+        known: list[int] = []
+        known_weights: list[float] = []
         q_mass = e_mass = unknown_mass = 0.0
         foreign_word = False  # a query word that no in-scope entry uses
-        tp, gp = index.text_postings, index.target_postings
+        in_scope, text_idf, target_idf = self._in_scope, self._text_idf, self._target_idf
         for term, qw in q_terms.items():
             term_id = index.vocab.get(term)
-            if term_id is None or not index.in_scope_term[term_id]:
-                foreign_word = foreign_word or term.startswith("w:")
             if term_id is None:
+                foreign_word = foreign_word or term.startswith("w:")
                 q_mass += qw * index.max_text_idf
                 e_mass += qw * index.max_target_idf
                 unknown_mass += qw * index.max_target_idf
                 continue
-            idf = float(index.text_idf[term_id])
-            q_mass += qw * idf
-            start, end = tp.indptr[term_id], tp.indptr[term_id + 1]
-            text_ids.append(tp.rows[start:end])
-            text_bm25.append(tp.weights[start:end] * qw)
-            text_idf.append(qw * idf)
-            text_len.append(int(end - start))
-            t_idf = float(index.target_idf[term_id])
+            q_mass += qw * text_idf[term_id]
+            t_idf = target_idf[term_id]
             e_mass += qw * t_idf
-            if not index.in_scope_term[term_id]:
+            if not in_scope[term_id]:
+                foreign_word = foreign_word or term.startswith("w:")
                 unknown_mass += qw * t_idf
-            start, end = gp.indptr[term_id], gp.indptr[term_id + 1]
-            target_ids.append(gp.rows[start:end])
-            share = gp.weights[start:end]  # share of the target's texts with the term; 0 = answer only
-            target_cov.append(self._cov_weight[start:end] * (qw * t_idf))
-            target_centrality.append(share * (qw * t_idf))
+            known.append(term_id)
+            known_weights.append(qw)
         n_texts, n_targets = index.size, len(index.targets)
         bm25: np.ndarray
         matched: np.ndarray
         entry_cov: np.ndarray
         centrality: np.ndarray
-        if text_ids:
-            rows = np.concatenate(text_ids)
-            bm25 = np.bincount(rows, weights=np.concatenate(text_bm25), minlength=n_texts)
-            matched = np.bincount(rows, weights=np.repeat(text_idf, text_len), minlength=n_texts)
-            rows = np.concatenate(target_ids)
-            entry_cov = np.bincount(rows, weights=np.concatenate(target_cov), minlength=n_targets)
-            centrality = np.bincount(rows, weights=np.concatenate(target_centrality), minlength=n_targets)
+        if known:
+            tp, gp = index.text_postings, index.target_postings
+            ids = np.array(known, dtype=np.int64)
+            qw_all = np.array(known_weights, dtype=np.float64)
+            # Products are taken in each posting array's own dtype, as a Python-float factor would be (NEP 50).
+            at, lengths = _posting_positions(tp.indptr, ids)
+            rows = tp.rows[at]
+            bm25_w = tp.weights[at] * np.repeat(qw_all.astype(tp.weights.dtype), lengths)
+            bm25 = np.bincount(rows, weights=bm25_w, minlength=n_texts)
+            matched = np.bincount(rows, weights=np.repeat(qw_all * index.text_idf[ids], lengths), minlength=n_texts)
+            t_mass = qw_all * index.target_idf[ids]
+            at, lengths = _posting_positions(gp.indptr, ids)
+            rows = gp.rows[at]
+            cov_w = self._cov_weight[at] * np.repeat(t_mass, lengths)
+            entry_cov = np.bincount(rows, weights=cov_w, minlength=n_targets)
+            share_w = gp.weights[at] * np.repeat(t_mass.astype(gp.weights.dtype), lengths)  # 0 = answer only
+            centrality = np.bincount(rows, weights=share_w, minlength=n_targets)
         else:
             bm25, matched = np.zeros(n_texts), np.zeros(n_texts)
             entry_cov, centrality = np.zeros(n_targets), np.zeros(n_targets)
@@ -275,6 +276,14 @@ class Matcher:
 
 
 _NO_ROW = np.zeros(len(RANK_FEATURES))
+
+
+def _posting_positions(indptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every posting of the terms `ids` (term by term, in order), and each term's posting count."""
+    starts = indptr[ids]
+    lengths = indptr[ids + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(offsets.size), lengths
 
 
 def _top_indices(values: np.ndarray, k: int) -> np.ndarray:

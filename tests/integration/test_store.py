@@ -13,10 +13,12 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import sessionmaker
 
 from bot.adapters.sql import migrate
+from bot.adapters.sql.orm import ConversationRow
 from bot.adapters.sql.uow import SqlUnitOfWork, make_engine
 from bot.bootstrap import bootstrap
 from bot.config import Settings
-from bot.domain.records import UnansweredQuestion
+from bot.domain.conversation import Conversation, State
+from bot.domain.records import Turn, UnansweredQuestion
 from bot.services.kb_sync import load_folder_into_store
 from tests.conftest import FAQ_DIR
 
@@ -96,6 +98,58 @@ def test_unit_of_work_rolls_back_unless_committed(uow_factory) -> None:  # type:
     with uow_factory() as uow:
         rows = uow.unanswered.list()
     assert [r.masked_text for r in rows] == ["測試問題"]
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime:
+    """A stored datetime as naive UTC (SQLite returns it naive, PostgreSQL with its zone)."""
+    assert value is not None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def test_per_message_statements_store_what_sqlalchemy_reads(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    """Turn, unanswered question and conversation state go through hand-written SQL: the ORM reads the same values."""
+    at = dt.datetime(2026, 11, 23, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    candidates = ({"faq_id": "pay-001", "score": 0.42, "question": "可以分期嗎？"},)
+    with uow_factory() as uow:
+        turn_id = uow.turns.add(Turn("line", "k" * 64, "我要繳費 <b>", "pay-001", "payment", "aea-tc", True, 0.25, at))
+        gap = UnansweredQuestion("分期？", "line", "aea-tc", "low_confidence", candidates, at)
+        question_id = uow.unanswered.add(gap)
+        conv = Conversation("line", "k" * 64, State.CASE_VERIFY, "aea-tc", "en", {"case": "110-執-0001", "n": 2})
+        assert uow.conversations.save(conv) and conv.version == 1
+        uow.commit()
+    with uow_factory() as uow:
+        turn = uow.turns.get(turn_id)  # the ORM's own read
+        question = uow.unanswered.get([question_id])[0]
+        orm_row = uow.session.get(ConversationRow, ("line", "k" * 64))
+        assert orm_row is not None
+        orm_values = (orm_row.state, orm_row.data, orm_row.version, orm_row.updated_at)
+        stored = uow.conversations.get("line", "k" * 64)
+    assert turn is not None and question is not None and stored is not None
+    assert (turn.masked_text, turn.faq_id, turn.agency, turn.fallback, turn.score) == (
+        "我要繳費 <b>",
+        "pay-001",
+        "aea-tc",
+        True,
+        0.25,
+    )
+    assert _utc(turn.created_at) == at.replace(tzinfo=None)
+    assert question.candidates == candidates and _utc(question.created_at) == at.replace(tzinfo=None)
+    assert orm_values[:3] == ("case_verify", {"case": "110-執-0001", "n": 2}, 1)
+    assert (stored.state, stored.agency, stored.language, stored.data) == (State.CASE_VERIFY, "aea-tc", "en", conv.data)
+    assert _utc(stored.updated_at) == _utc(orm_values[3])
+    # Optimistic saves: the current version is taken, a stale one refused; uncommitted writes roll back.
+    stale = dataclasses.replace(stored)
+    with uow_factory() as uow:
+        stored.data = {"case": "changed"}
+        assert uow.conversations.save(stored) and stored.version == 2
+        assert not uow.conversations.save(stale)
+        uow.turns.add(Turn("line", "k" * 64, "committed", None, None, None, False, 0.0, at))
+        uow.commit()
+        uow.turns.add(Turn("line", "k" * 64, "rolled back", None, None, None, False, 0.0, at))
+    with uow_factory() as uow:
+        assert uow.conversations.get("line", "k" * 64).data == {"case": "changed"}  # type: ignore[union-attr]
+        assert uow.turns.count() == 2
+        assert uow.turns.get(turn_id + 2) is None
 
 
 def test_answering_on_the_sql_store_logs_fallbacks(database_url: str, tmp_path: Path) -> None:

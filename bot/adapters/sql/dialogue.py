@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.adapters.sql.orm import ConversationRow, ProcessedEventRow
+from bot.adapters.sql.hot_path import hot_path
+from bot.adapters.sql.orm import ProcessedEventRow
 from bot.domain.conversation import Conversation, State
 
 
@@ -32,32 +32,6 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-_CONV = cast(Table, ConversationRow.__table__)
-# Statements built once and reused: on the per-message hot path SQLAlchemy then skips expression building.
-_GET_CONVERSATION = select(_CONV).where(
-    and_(_CONV.c.channel == bindparam("k_channel"), _CONV.c.user_key == bindparam("k_user"))
-)
-_UPDATE_CONVERSATION = (
-    update(_CONV)
-    .where(
-        and_(
-            _CONV.c.channel == bindparam("k_channel"),
-            _CONV.c.user_key == bindparam("k_user"),
-            _CONV.c.version == bindparam("k_version"),
-        )
-    )
-    .values(
-        state=bindparam("state"),
-        agency=bindparam("agency"),
-        language=bindparam("language"),
-        data=bindparam("data"),
-        fallback_streak=bindparam("fallback_streak"),
-        version=bindparam("version"),
-        updated_at=bindparam("updated_at"),
-    )
-)
-
-
 class SqlConversationRepository:
     """Conversation state rows; saves are optimistic (a stale version is refused, not overwritten)."""
 
@@ -65,45 +39,41 @@ class SqlConversationRepository:
         self.session = session
 
     def get(self, channel: str, user_key: str) -> Conversation | None:
-        # On the session's connection: the same transaction, without the ORM's per-statement overhead.
-        row = self.session.connection().execute(_GET_CONVERSATION, {"k_channel": channel, "k_user": user_key}).first()
+        sql = hot_path(self.session)
+        row = sql.row(self.session, "select_conversation", {"channel": channel, "user_key": user_key})
         if row is None:
             return None
+        state, agency, language, data, fallback_streak, version, updated_at = row
         return Conversation(
-            channel=row.channel,
-            user_key=row.user_key,
-            state=State(row.state),
-            agency=row.agency,
-            language=row.language,
-            data=dict(row.data or {}),
-            fallback_streak=row.fallback_streak,
-            version=row.version,
-            updated_at=row.updated_at,
+            channel=channel,
+            user_key=user_key,
+            state=State(state),
+            agency=agency,
+            language=language,
+            data=dict(sql.from_json(data) or {}),
+            fallback_streak=fallback_streak,
+            version=version,
+            updated_at=sql.from_datetime(updated_at),
         )
 
     def save(self, conversation: Conversation) -> bool:
+        sql = hot_path(self.session)
         now = _utcnow()
         values = {
+            "channel": conversation.channel,
+            "user_key": conversation.user_key,
             "state": conversation.state.value,
             "agency": conversation.agency,
             "language": conversation.language,
-            "data": conversation.data,
+            "data": sql.to_json(conversation.data),
             "fallback_streak": conversation.fallback_streak,
             "version": conversation.version + 1,
-            "updated_at": now,
+            "updated_at": sql.to_datetime(now),
         }
         if conversation.version == 0:
-            saved = _insert_ignore(
-                self.session, _CONV, {"channel": conversation.channel, "user_key": conversation.user_key, **values}
-            )
+            saved = sql.count(self.session, "insert_conversation", values)
         else:
-            keys = {
-                "k_channel": conversation.channel,
-                "k_user": conversation.user_key,
-                "k_version": conversation.version,
-            }
-            result = self.session.connection().execute(_UPDATE_CONVERSATION, {**keys, **values})
-            saved = int(getattr(result, "rowcount", 0) or 0)
+            saved = sql.count(self.session, "update_conversation", {**values, "old_version": conversation.version})
         if saved:
             conversation.version += 1
             conversation.updated_at = now

@@ -5,12 +5,13 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Collection, Mapping
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.adapters.sql.editorial import bump_version, read_version
+from bot.adapters.sql.hot_path import hot_path
 from bot.adapters.sql.orm import (
     AgencyRow,
     FaqAnswerRow,
@@ -222,8 +223,9 @@ def _lexicon_from_json(value: dict[str, Any]) -> Lexicon:
     )
 
 
-_UNANSWERED = cast(Table, UnansweredRow.__table__)
-_INSERT_UNANSWERED = insert(_UNANSWERED).returning(_UNANSWERED.c.id)
+def _new_id(returned: tuple[Any, ...] | None) -> int:
+    assert returned is not None, "INSERT … RETURNING id returns a row"
+    return int(returned[0])
 
 
 class SqlUnansweredRepository:
@@ -233,16 +235,17 @@ class SqlUnansweredRepository:
         self.session = session
 
     def add(self, question: UnansweredQuestion) -> int:
+        sql = hot_path(self.session)  # every fallback message: the hand-written path
         values = {
             "masked_text": question.masked_text,
             "channel": question.channel,
             "agency": question.agency,
             "reason": question.reason,
-            "candidates": list(question.candidates),
+            "candidates": sql.to_json(list(question.candidates)),
             "status": question.status,
-            "created_at": question.created_at,
+            "created_at": sql.to_datetime(question.created_at),
         }
-        return int(self.session.connection().execute(_INSERT_UNANSWERED, values).scalar_one())  # Core: hot path
+        return _new_id(sql.row(self.session, "insert_unanswered", values))
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         query = select(UnansweredRow).order_by(UnansweredRow.created_at.desc(), UnansweredRow.id.desc()).limit(limit)
@@ -287,10 +290,6 @@ def _unanswered_from_row(r: UnansweredRow) -> UnansweredQuestion:
     )
 
 
-_TURNS = cast(Table, TurnRow.__table__)
-_INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)
-
-
 class SqlTurnRepository:
     """Conversation turns in SQL."""
 
@@ -298,7 +297,7 @@ class SqlTurnRepository:
         self.session = session
 
     def add(self, turn: Turn) -> int:
-        # Core insert (one per message): much cheaper than an ORM flush on the hot path.
+        sql = hot_path(self.session)  # one per message: the hand-written path
         values = {
             "channel": turn.channel,
             "session_key": turn.session_key,
@@ -308,10 +307,10 @@ class SqlTurnRepository:
             "agency": turn.agency,
             "fallback": turn.fallback,
             "score": turn.score,
-            "created_at": turn.created_at,
+            "created_at": sql.to_datetime(turn.created_at),
             "kind": turn.kind,
         }
-        return int(self.session.connection().execute(_INSERT_TURN, values).scalar_one())
+        return _new_id(sql.row(self.session, "insert_turn", values))
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(TurnRow)) or 0)
