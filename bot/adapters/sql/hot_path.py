@@ -74,6 +74,12 @@ class HotPath:
         finally:
             cursor.close()
 
+    def new_id(self, session: Session, name: str, params: dict[str, Any]) -> int:
+        """Run INSERT … RETURNING id `name` in the session's transaction; the new row's id."""
+        returned = self.row(session, name, params)
+        assert returned is not None, "INSERT … RETURNING id returns a row"
+        return int(returned[0])
+
     def count(self, session: Session, name: str, params: dict[str, Any]) -> int:
         """Run INSERT or UPDATE `name` in the session's transaction; the number of rows it changed."""
         cursor = self._cursor(session)

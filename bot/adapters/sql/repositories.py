@@ -223,11 +223,6 @@ def _lexicon_from_json(value: dict[str, Any]) -> Lexicon:
     )
 
 
-def _new_id(returned: tuple[Any, ...] | None) -> int:
-    assert returned is not None, "INSERT … RETURNING id returns a row"
-    return int(returned[0])
-
-
 class SqlUnansweredRepository:
     """The unanswered log in SQL."""
 
@@ -245,7 +240,7 @@ class SqlUnansweredRepository:
             "status": question.status,
             "created_at": sql.to_datetime(question.created_at),
         }
-        return _new_id(sql.row(self.session, "insert_unanswered", values))
+        return sql.new_id(self.session, "insert_unanswered", values)
 
     def list(self, limit: int = 100, status: str | None = "open") -> list[UnansweredQuestion]:
         query = select(UnansweredRow).order_by(UnansweredRow.created_at.desc(), UnansweredRow.id.desc()).limit(limit)
@@ -310,7 +305,7 @@ class SqlTurnRepository:
             "created_at": sql.to_datetime(turn.created_at),
             "kind": turn.kind,
         }
-        return _new_id(sql.row(self.session, "insert_turn", values))
+        return sql.new_id(self.session, "insert_turn", values)
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(TurnRow)) or 0)
